@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import pytest
 
-from zhicheng.policy.catalog import default_catalog, iter_level_nodes
 from zhicheng.policy.cases import case_files, check_case, iter_results, load_cases
+from zhicheng.policy.catalog import default_catalog, iter_level_nodes
 
 CASES = [c for f in case_files() for c in load_cases(f)]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from zhicheng.policy.catalog import Catalog, default_catalog
 from zhicheng.policy.profile import (
@@ -137,22 +138,24 @@ class Ctx:
         return f"{base}（按{EDUCATION_NAMES[mapped]}对待）" if mapped else base
 
 
-def _result(node: Node | Item, outcome: Outcome, message: str, ctx: Ctx, **kw: object) -> ConditionResult:
-    r = ConditionResult(id=node.id, kind=getattr(node, "kind", "item"), label=node.label, outcome=outcome,
-                        message=message, cite=node.cite, **kw)  # type: ignore[arg-type]
-    if outcome == "pass" or outcome == "review":
-        r.ready_on = ctx.as_of
-    if isinstance(node, Item):
-        return r
-    r.interpretation = list(node.interpretation) + r.interpretation
-    return r
+def _result(node: Node | Item, outcome: Outcome, message: str, ctx: Ctx, observed: str | None = None,
+            threshold: str | None = None, shortfall: str | None = None,
+            interpretation: list[str] | None = None, children: list[ConditionResult] | None = None,
+            ) -> ConditionResult:
+    interp = getattr(node, "interpretation", None)
+    if interp:
+        interpretation = [*interp, *(interpretation or ())]
+    return ConditionResult(node.id, getattr(node, "kind", "item"), node.label, outcome, message, node.cite,
+                           observed, threshold, shortfall,
+                           ctx.as_of if outcome == "pass" or outcome == "review" else None,
+                           interpretation or [], children or [], [])
 
 
 def _fail(node: Node, ctx: Ctx, message: str, kind: str, gap: str, ready_on: date | None = None,
-          **kw: object) -> ConditionResult:
+          **kw: Any) -> ConditionResult:
     r = _result(node, "fail", message, ctx, **kw)
     r.ready_on = ready_on
-    r.gaps = [Gap(condition=node.id, kind=kind, message=gap, ready_on=ready_on)]  # type: ignore[arg-type]
+    r.gaps = [Gap(node.id, kind, gap, ready_on)]  # type: ignore[arg-type]
     return r
 
 
@@ -425,7 +428,7 @@ def _achievements(node: Achievements, ctx: Ctx) -> ConditionResult:
             msg = "经评审认定不符合" if verdict is False else (
                 f"已有{counts[it.id]}个，{it.unit}个计1项" if counts[it.id] else "无")
         children.append(ConditionResult(id=it.id, kind="item", label=it.label, outcome=outcome,
-                                        message=msg, cite=it.cite, observed=str(counts[it.id])))
+                                        message=f"{it.label}：{msg}", cite=it.cite, observed=str(counts[it.id])))
     have = confirmed + pending
     threshold = f"{len(node.items)}项中{node.need}项及以上" if node.enumerated else f"{node.need}项及以上"
     interp = list(node.interpretation) + (["I-08"] if node.enumerated else [])
@@ -472,30 +475,35 @@ def _cost(gaps: list[Gap]) -> tuple[int, date]:
     return untimed, latest
 
 
+_BY_RANK: tuple[Outcome, ...] = ("fail", "review", "pass")
+
+
 def _combine(node: AllOf | AnyOf, ctx: Ctx) -> ConditionResult:
-    kids = [_eval(c, ctx) for c in node.children]
+    kids = [_EVALUATORS[c.kind](c, ctx) for c in node.children]
+    ranks = [_ORDER[k.outcome] for k in kids]
     if node.kind == "all_of":
-        outcome = min((k.outcome for k in kids), key=_ORDER.__getitem__)
-        readies = [k.ready_on for k in kids]
-        ready = None if any(r is None for r in readies) else max(r for r in readies if r is not None)
+        rank = min(ranks)
+        ready: date | None = None
+        for k in kids:
+            if k.ready_on is None:
+                ready = None
+                break
+            if ready is None or k.ready_on > ready:
+                ready = k.ready_on
         gaps = [g for k in kids for g in k.gaps]
         failed = [k.label for k in kids if k.outcome == "fail"]
-        msg = f"{node.label}：" + ("符合" if not failed else "不满足（" + "、".join(failed) + "）")
+        msg = f"{node.label}：符合" if not failed else f"{node.label}：不满足（{'、'.join(failed)}）"
     else:
-        outcome = max((k.outcome for k in kids), key=_ORDER.__getitem__)
+        rank = max(ranks)
         ready = min((k.ready_on for k in kids if k.ready_on is not None), default=None)
-        passing = [k for k in kids if k.outcome == outcome]
-        if outcome == "fail":
-            best = min(kids, key=lambda k: _cost(k.gaps))
-            gaps = best.gaps
+        if rank == 0:
+            gaps = min(kids, key=lambda k: _cost(k.gaps)).gaps
             msg = f"{node.label}：均不满足"
         else:
             gaps = []
-            msg = f"{node.label}：符合“{passing[0].label}”"
-    r = ConditionResult(id=node.id, kind=node.kind, label=node.label, outcome=outcome, message=msg,
-                        cite=node.cite, ready_on=ready, children=kids, gaps=gaps,
-                        interpretation=list(node.interpretation))
-    return r
+            msg = f"{node.label}：符合“{kids[ranks.index(rank)].label}”"
+    return ConditionResult(node.id, node.kind, node.label, _BY_RANK[rank], msg, node.cite, None, None, None,
+                           ready, list(node.interpretation), kids, gaps)
 
 
 _EVALUATORS: dict[str, Callable[..., ConditionResult]] = {
@@ -534,6 +542,16 @@ def _walk(results: Iterable[ConditionResult]) -> Iterable[ConditionResult]:
     for r in results:
         yield r
         yield from _walk(r.children)
+
+
+def _relevant(results: Iterable[ConditionResult]) -> Iterable[ConditionResult]:
+    """Like _walk, but inside any_of only the alternatives that decided its outcome."""
+    for r in results:
+        yield r
+        kids = r.children
+        if r.kind == "any_of":
+            kids = [k for k in kids if k.outcome == r.outcome]
+        yield from _relevant(kids)
 
 
 def _path(route: RouteResult) -> tuple[str | None, str | None]:
@@ -596,9 +614,13 @@ def evaluate(profile: Profile, document: str, level: str, as_of: date,
             notes.append(f"按时间推算{eligible_from.isoformat()}起可满足，但届时本标准已不在有效期内："
                          + validity.explain(eligible_from))
             eligible_from = None
-    review = [r for r in _walk(best.conditions) if r.outcome == "review" and not r.children]
-    interps = sorted({i for r in _walk(best.conditions) for i in r.interpretation}
-                     | {i for r in (rr for rr in rule.routes if rr.kind == best.route) for i in r.interpretation})
+    review: list[ConditionResult] = []
+    used: set[str] = {i for rr in rule.routes if rr.kind == best.route for i in rr.interpretation}
+    for r in _relevant(best.conditions):
+        used.update(r.interpretation)
+        if r.outcome == "review" and not r.children:
+            review.append(r)
+    interps = sorted(used)
     summary = f"{doc.short_title}·{rule.title}：{STATUS_NAMES[status]}"
     if status != "ineligible":
         summary += f"（{ROUTE_NAMES[best.route]}" + (f"，{path_label}" if path_label else "") + "）"

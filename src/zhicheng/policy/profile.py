@@ -10,14 +10,24 @@ import json
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from zhicheng.policy.messages import translate_errors
 
-Day = date  # alias: Achievement has a field named `date`
+
+def _not_future(value: date, info: ValidationInfo) -> date:
+    """Profiles describe the past; `today` comes from the validation context (tests pin it)."""
+    today = (info.context or {}).get("today") or date.today()
+    if value > today:
+        raise ValueError(f"日期 {value.isoformat()} 晚于今天 {today.isoformat()}")
+    return value
+
+
+PastDate = Annotated[date, AfterValidator(_not_future)]
+Day = PastDate  # alias: Achievement has a field named `date`
 
 
 class EducationLevel(StrEnum):
@@ -206,7 +216,7 @@ class Strict(BaseModel):
 
 class Education(Strict):
     level: EducationLevel = Field(description="学历层次")
-    graduation_date: date = Field(description="毕业（取得学历或学位）日期")
+    graduation_date: PastDate = Field(description="毕业（取得学历或学位）日期")
     diploma: bool = Field(True, description="取得学历（毕业证书）")
     degree: bool = Field(True, description="取得学位（学位证书）")
     engineering_professional_degree: bool = Field(False, description="工程类专业学位（研究生）")
@@ -226,14 +236,14 @@ class TitleHeld(Strict):
                         description="职称系列；工程技术系列为 engineering")
     specialty: str | None = Field(None, max_length=40, description="专业，如 人工智能")
     name: str | None = Field(None, max_length=40, description="职称名称，如 工程师")
-    obtained: date = Field(description="取得职称（资格）日期")
+    obtained: PastDate = Field(description="取得职称（资格）日期")
 
 
 class VocationalQualification(Strict):
     name: str = Field(min_length=1, max_length=80, description="职业资格名称")
     grade: str = Field(pattern="^(primary|intermediate|senior|ungraded)$",
                        description="初级（二级）primary / 中级（一级）intermediate / 高级 senior / 未分级 ungraded")
-    obtained: date
+    obtained: PastDate
 
 
 class AnnualAssessment(Strict):
@@ -289,7 +299,7 @@ class Profile(Strict):
 
     name: str | None = Field(None, max_length=50)
     education: list[Education] = Field(default_factory=list, description="学历（学位）经历")
-    specialty_work_start: date | None = Field(None, description="开始从事本专业技术工作的日期")
+    specialty_work_start: PastDate | None = Field(None, description="开始从事本专业技术工作的日期")
     titles: list[TitleHeld] = Field(default_factory=list, description="已取得的职称")
     vocational_qualifications: list[VocationalQualification] = Field(default_factory=list)
     skill_level: SkillLevel | None = Field(None, description="职业资格或职业技能等级（高技能人才）")
@@ -308,27 +318,9 @@ class Profile(Strict):
             raise ValueError("annual_assessments：同一年度出现多条考核结果")
         return self
 
-    def check_dates(self, today: date) -> list[tuple[str, str]]:
-        """Dates that lie after `today` (a profile describes the past)."""
-        problems: list[tuple[str, str]] = []
-
-        def future(path: str, d: date | None) -> None:
-            if d is not None and d > today:
-                problems.append((path, f"日期 {d.isoformat()} 晚于今天 {today.isoformat()}"))
-
-        for i, e in enumerate(self.education):
-            future(f"education[{i}].graduation_date", e.graduation_date)
-        future("specialty_work_start", self.specialty_work_start)
-        for i, t in enumerate(self.titles):
-            future(f"titles[{i}].obtained", t.obtained)
-        for i, q in enumerate(self.vocational_qualifications):
-            future(f"vocational_qualifications[{i}].obtained", q.obtained)
-        for i, a in enumerate(self.achievements):
-            future(f"achievements[{i}].date", a.date)
-        for i, s in enumerate(self.annual_assessments):
-            if s.year > today.year:
-                problems.append((f"annual_assessments[{i}].year", f"{s.year} 年度尚未到来"))
-        return problems
+    def check_years(self, today: date) -> list[tuple[str, str]]:
+        return [(f"annual_assessments[{i}].year", f"{a.year} 年度尚未到来")
+                for i, a in enumerate(self.annual_assessments) if a.year > today.year]
 
 
 class ProfileError(ValueError):
@@ -343,11 +335,12 @@ def parse_profile(data: Any, today: date | None = None) -> Profile:
     """Validate a decoded JSON/YAML object; raises ProfileError listing every problem."""
     if not isinstance(data, dict):
         raise ProfileError([("(根)", "档案应为对象（键值映射）")])
+    today = today or date.today()
     try:
-        profile = Profile.model_validate(data)
+        profile = Profile.model_validate(data, context={"today": today})
     except ValidationError as exc:
         raise ProfileError(translate_errors(exc)) from None
-    problems = profile.check_dates(today or date.today())
+    problems = profile.check_years(today)
     if problems:
         raise ProfileError(problems)
     return profile
