@@ -20,8 +20,10 @@ from zhicheng.policy.engine import evaluate, evaluate_all
 from zhicheng.policy.profile import Profile
 
 PROFILE = {
-    "education": [{"level": "bachelor", "graduation_date": "2010-07-01"},
-                  {"level": "master", "graduation_date": "2013-07-01", "engineering_professional_degree": True}],
+    "education": [
+        {"level": "bachelor", "graduation_date": "2010-07-01"},
+        {"level": "master", "graduation_date": "2013-07-01", "engineering_professional_degree": True},
+    ],
     "specialty_work_start": "2013-07-15",
     "titles": [{"grade": 2, "obtained": "2014-09-01"}, {"grade": 3, "obtained": "2018-12-01"}],
     "annual_assessments": [{"year": y, "result": "competent"} for y in range(2014, 2024)],
@@ -55,14 +57,18 @@ def main() -> None:
     profile = Profile.model_validate(PROFILE)
     baseline = median_seconds(lambda: Profile.model_validate(PROFILE), args.rounds)
     full = median_seconds(lambda: evaluate_all(profile, as_of, cat), args.rounds)
-    t = Table(title=f"引擎基准（{as_of}，{args.rounds} 轮中位数；基线 = pydantic 校验同一档案 {baseline * 1e6:.0f} µs）")
+    t = Table(
+        title=f"引擎基准（{as_of}，{args.rounds} 轮中位数；基线 = pydantic 校验同一档案 {baseline * 1e6:.0f} µs）"
+    )
     for col in ("检查", "中位数 µs", "÷ 基线"):
         t.add_column(col, justify="right" if col != "检查" else "left")
     targets = [(d.id, lv.id) for d in cat.in_force(as_of) for lv in d.levels]
     for doc_id, level in targets:
         s = median_seconds(lambda d=doc_id, lv=level: evaluate(profile, d, lv, as_of, cat), args.rounds)
         t.add_row(f"{doc_id} · {level}", f"{s * 1e6:.0f}", f"{s / baseline:.1f}")
-    t.add_row(f"[b]全部 {len(targets)} 个层级一次完整检查[/b]", f"[b]{full * 1e6:.0f}[/b]", f"[b]{full / baseline:.1f}[/b]")
+    t.add_row(
+        f"[b]全部 {len(targets)} 个层级一次完整检查[/b]", f"[b]{full * 1e6:.0f}[/b]", f"[b]{full / baseline:.1f}[/b]"
+    )
     Console().print(t)
     target_ms = 1.0
     verdict = "达到" if full * 1000 < target_ms else "未达到"

@@ -37,7 +37,9 @@ def test_source_hash_and_lint(doc_id):
 def test_quote_check_catches_a_wrong_quote():
     cat = default_catalog()
     doc = cat.documents["general_bj_2020"]
-    bad = doc.model_copy(update={"validity_cite": doc.validity_cite.model_copy(update={"quote": "本办法自2021年1月1日起实施"})})
+    bad = doc.model_copy(
+        update={"validity_cite": doc.validity_cite.model_copy(update={"quote": "本办法自2021年1月1日起实施"})}
+    )
     assert check_quotes(bad, seed_texts(cat))
 
 

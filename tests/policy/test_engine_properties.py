@@ -20,27 +20,59 @@ TARGETS = [(doc.id, lv.id) for doc in CAT.documents.values() for lv in doc.level
 
 dates = st.dates(min_value=date(1995, 1, 1), max_value=AS_OF)
 achievement = st.builds(
-    Achievement, kind=st.sampled_from(list(AchievementKind)), date=dates,
-    role=st.none() | st.sampled_from(list(Role)), rank=st.none() | st.integers(1, 6),
-    level=st.none() | st.integers(1, 6), grade=st.none() | st.integers(1, 3),
+    Achievement,
+    kind=st.sampled_from(list(AchievementKind)),
+    date=dates,
+    role=st.none() | st.sampled_from(list(Role)),
+    rank=st.none() | st.integers(1, 6),
+    level=st.none() | st.integers(1, 6),
+    grade=st.none() | st.integers(1, 3),
     venue=st.none() | st.sampled_from(["public_journal", "core_journal", "indexed"]),
-    standard_level=st.none() | st.integers(1, 6), granted=st.none() | st.booleans(),
-    accepted=st.none() | st.booleans(), in_production=st.none() | st.booleans(),
-    count=st.integers(1, 3), used_before=st.booleans())
+    standard_level=st.none() | st.integers(1, 6),
+    granted=st.none() | st.booleans(),
+    accepted=st.none() | st.booleans(),
+    in_production=st.none() | st.booleans(),
+    count=st.integers(1, 3),
+    used_before=st.booleans(),
+)
 
 
 @st.composite
 def profiles(draw):
     grad = draw(dates)
     data = {
-        "education": [{"level": draw(st.sampled_from(["secondary_vocational", "technical_school_advanced",
-                                                      "junior_college", "bachelor", "master", "doctor"])),
-                       "graduation_date": grad, "engineering_professional_degree": draw(st.booleans())}],
+        "education": [
+            {
+                "level": draw(
+                    st.sampled_from(
+                        [
+                            "secondary_vocational",
+                            "technical_school_advanced",
+                            "junior_college",
+                            "bachelor",
+                            "master",
+                            "doctor",
+                        ]
+                    )
+                ),
+                "graduation_date": grad,
+                "engineering_professional_degree": draw(st.booleans()),
+            }
+        ],
         "specialty_work_start": draw(st.dates(min_value=grad, max_value=AS_OF)),
-        "titles": [{"grade": draw(st.integers(1, 5)), "series": draw(st.sampled_from(["engineering", "economics"])),
-                    "obtained": draw(dates)} for _ in range(draw(st.integers(0, 2)))],
-        "annual_assessments": [{"year": y, "result": draw(st.sampled_from(["excellent", "competent", "incompetent"]))}
-                               for y in range(2016, 2024) if draw(st.booleans())],
+        "titles": [
+            {
+                "grade": draw(st.integers(1, 5)),
+                "series": draw(st.sampled_from(["engineering", "economics"])),
+                "obtained": draw(dates),
+            }
+            for _ in range(draw(st.integers(0, 2)))
+        ],
+        "annual_assessments": [
+            {"year": y, "result": draw(st.sampled_from(["excellent", "competent", "incompetent"]))}
+            for y in range(2016, 2024)
+            if draw(st.booleans())
+        ],
         "directions": draw(st.lists(st.sampled_from(DIRECTIONS), max_size=3, unique=True)),
         "achievements": draw(st.lists(achievement, max_size=6)),
     }
@@ -73,8 +105,10 @@ def test_one_more_year_never_hurts(p, target):
     """A year later, with the new year's assessment 合格, the verdict is never worse."""
     later = date(AS_OF.year + 1, AS_OF.month, AS_OF.day)
     before = evaluate(p, *target, AS_OF)
-    assessed = [*p.annual_assessments, *[{"year": y, "result": "competent"}
-                                         for y in (AS_OF.year,) if y not in {a.year for a in p.annual_assessments}]]
+    assessed = [
+        *p.annual_assessments,
+        *[{"year": y, "result": "competent"} for y in (AS_OF.year,) if y not in {a.year for a in p.annual_assessments}],
+    ]
     q = Profile.model_validate({**p.model_dump(), "annual_assessments": assessed}, context={"today": later})
     after = evaluate(q, *target, later)
     if after.status != "not_in_force":
@@ -87,10 +121,17 @@ def test_eligible_from_is_honest(p, target):
     """If the engine promises a date, the same profile on that date is no longer ineligible."""
     v = evaluate(p, *target, AS_OF)
     if v.status == "ineligible" and v.eligible_from is not None:
-        assessed = [*p.annual_assessments, *[{"year": y, "result": "competent"}
-                    for y in range(AS_OF.year, v.eligible_from.year) if y not in {a.year for a in p.annual_assessments}]]
-        q = Profile.model_validate({**p.model_dump(), "annual_assessments": assessed},
-                                   context={"today": v.eligible_from})
+        assessed = [
+            *p.annual_assessments,
+            *[
+                {"year": y, "result": "competent"}
+                for y in range(AS_OF.year, v.eligible_from.year)
+                if y not in {a.year for a in p.annual_assessments}
+            ],
+        ]
+        q = Profile.model_validate(
+            {**p.model_dump(), "annual_assessments": assessed}, context={"today": v.eligible_from}
+        )
         assert evaluate(q, *target, v.eligible_from).status != "ineligible"
         if v.eligible_from > AS_OF:
             day_before = v.eligible_from - timedelta(days=1)

@@ -67,7 +67,8 @@ class Validity:
 
     def notes(self) -> list[str]:
         if self.extension:
-            return [f"本标准有效期已由评审机构登记延续至{self.extension.until.isoformat()}（依据：{self.extension.basis}）"]
+            until = self.extension.until.isoformat()
+            return [f"本标准有效期已由评审机构登记延续至{until}（依据：{self.extension.basis}）"]
         return []
 
 

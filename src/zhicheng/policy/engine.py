@@ -8,7 +8,7 @@ these in closed form: all_of takes the latest date, any_of the earliest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -178,7 +178,7 @@ def _years_check(node: EducationYears | TitleYears, ctx: Ctx, anchor: date, obse
                  observed=observed, threshold=threshold, shortfall=short, interpretation=interp)
 
 
-def _accepts(e: Education, accept: list[str]) -> bool:
+def _accepts(e: Education, accept: Sequence[str]) -> bool:
     return ("diploma" in accept and e.diploma) or ("degree" in accept and e.degree)
 
 
@@ -435,13 +435,13 @@ def _achievements(node: Achievements, ctx: Ctx) -> ConditionResult:
     observed = f"已有{have}项" + (f"（其中{pending}项需人工判断）" if pending else "")
     if notes:
         observed += "；" + "；".join(notes)
-    base = dict(observed=observed, threshold=threshold, children=children, interpretation=interp)
+    base: dict[str, Any] = dict(observed=observed, threshold=threshold, children=children, interpretation=interp)
     if confirmed >= node.need:
         return _result(node, "pass", f"{node.label}：{observed}，符合", ctx, **base)
     if have >= node.need:
         return _result(node, "review", f"{node.label}：{observed}，待人工判断", ctx, **base)
     short = node.need - have
-    hints = []
+    hints: list[str] = []
     for it in node.items:  # items already part-way first, then the rest in catalog order
         rem = counts[it.id] % it.unit
         if rem and node.counting == "cumulative":
@@ -496,8 +496,9 @@ def _combine(node: AllOf | AnyOf, ctx: Ctx) -> ConditionResult:
     else:
         rank = max(ranks)
         ready = min((k.ready_on for k in kids if k.ready_on is not None), default=None)
-        if rank == 0:
-            gaps = min(kids, key=lambda k: _cost(k.gaps)).gaps
+        if rank == 0:  # report the closest alternative: fewest changes, then most conditions already met
+            gaps = min(kids, key=lambda k: (_cost(k.gaps)[0], -sum(c.outcome != "fail" for c in k.children),
+                                            _cost(k.gaps)[1])).gaps
             msg = f"{node.label}：均不满足"
         else:
             gaps = []

@@ -67,7 +67,7 @@ class EducationYears(NodeBase):
 
     kind: Literal["education_years"]
     min_education: EducationLevel
-    accept: list[Literal["diploma", "degree"]] = Field(default_factory=lambda: ["diploma", "degree"])
+    accept: list[Literal["diploma", "degree"]] = Field(default=["diploma", "degree"])
     years: int = Field(ge=0, le=40)
 
 
@@ -230,7 +230,7 @@ class Document(Model):
     basis: list[str] = Field(default_factory=list)
     procedure: Literal["beijing", "qingdao"]
     directions: list[Direction] = Field(default_factory=list, description="专业方向或工作类型")
-    params: Params = Field(default_factory=Params)
+    params: Params = Field(default_factory=lambda: Params())
     param_cites: dict[str, Cite | str] = Field(default_factory=dict,
                                                description="出处或解释编号，按参数名")
     levels: list[LevelRule] = Field(min_length=1)
