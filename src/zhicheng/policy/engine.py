@@ -372,10 +372,13 @@ def _matches(a: Achievement, m: Match) -> bool:
 def _window_start(window: str, ctx: Ctx) -> tuple[date | None, str]:
     if window == "none":
         return None, ""
-    below = [t for t in ctx.profile.titles if t.grade < ctx.grade]
+    below = [(t.grade, t.obtained) for t in ctx.profile.titles if t.grade < ctx.grade]
+    if ctx.doc.params.vocational_qualification_as_title:  # a qualification standing in for the title (I-22)
+        below += [(_VQ_GRADE[q.grade], q.obtained) for q in ctx.profile.vocational_qualifications
+                  if _VQ_GRADE[q.grade] < ctx.grade]
     if below:
-        top = max(t.grade for t in below)
-        start = min(t.obtained for t in below if t.grade == top)
+        top = max(g for g, _ in below)
+        start = min(d for g, d in below if g == top)
         return start, f"取得{GRADE_NAMES[top]}职称（{start.isoformat()}）以来"
     if ctx.doc.params.window_without_lower_title == "work_start" and ctx.profile.specialty_work_start:
         ws = ctx.profile.specialty_work_start
@@ -469,8 +472,9 @@ def _has_achievement(node: HasAchievement, ctx: Ctx) -> ConditionResult:
 
 # ---------------------------------------------------------------- composites
 def _cost(gaps: list[Gap]) -> tuple[int, date]:
-    """Fewest changes a person must make, then the earliest date: how to rank alternatives."""
-    untimed = sum(1 for g in gaps if g.ready_on is None)
+    """Fewest changes a person must make, then the earliest date: how to rank alternatives.
+    Filling in missing data counts as half a change: it is the cheapest thing to fix."""
+    untimed = sum(1 if g.kind == "data" else 2 for g in gaps if g.ready_on is None)
     latest = max((g.ready_on for g in gaps if g.ready_on is not None), default=date.min)
     return untimed, latest
 
@@ -558,10 +562,12 @@ def _relevant(results: Iterable[ConditionResult]) -> Iterable[ConditionResult]:
 def _path(route: RouteResult) -> tuple[str | None, str | None]:
     """Which alternative qualified: the edu/experience path, or the 破格/直通车 trigger."""
     for r in _walk(route.conditions):
-        if r.kind == "any_of" and (r.id.endswith("edu_exp") or r.id.endswith("trigger")):
-            hit = next((k for k in r.children if k.outcome in ("pass", "review")), None)
-            if hit is not None:
-                return hit.id, hit.label
+        if not (r.id.endswith("edu_exp") or r.id.endswith("trigger")) or r.outcome == "fail":
+            continue
+        if r.kind != "any_of":
+            return r.id, r.label
+        best = max(r.children, key=lambda k: _ORDER[k.outcome])  # first of the best: pass before review
+        return best.id, best.label
     return None, None
 
 

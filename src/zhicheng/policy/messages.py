@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from pydantic import ValidationError
 
 _TEMPLATES: dict[str, str] = {
@@ -41,11 +44,13 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out or "(根)"
 
 
-def translate_errors(exc: ValidationError) -> list[tuple[str, str]]:
-    """(field path, Chinese reason) for every error pydantic found."""
+def translate_errors(exc: ValidationError | Sequence[Any], skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(field path, Chinese reason) for every error pydantic found; `skip` drops location prefixes."""
     problems: list[tuple[str, str]] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc
+    for err in errors:
+        loc = tuple(p for p in err["loc"]
+                    if not (isinstance(p, str) and (p.startswith("function-") or p in skip)))
         template = _TEMPLATES.get(err["type"])
         ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
         if err["type"] == "value_error":
