@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from zhicheng.errors import DomainError
 from zhicheng.policy.messages import translate_errors
 
 
@@ -28,12 +29,7 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class ApiError(Exception):
-    """A refusal the user can act on: HTTP status, machine code, Chinese message, optional field errors."""
-
-    def __init__(self, status: int, code: str, message: str, fields: list[tuple[str, str]] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+ApiError = DomainError  # the API raises the same refusal type as the services
 
 
 def error_json(status: int, code: str, message: str, fields: list[tuple[str, str]] | None = None) -> JSONResponse:

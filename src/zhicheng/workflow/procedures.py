@@ -68,31 +68,56 @@ _FINAL = (
 )
 
 _HEAD = (
-    Step("draft", "填写申报材料", "applicant", (
-        Action("submit", "提交申报（含诚信承诺）", "unit_review", guard="can_submit"),
-        Action("withdraw", "撤回申报", "withdrawn"),
-    )),
-    Step("unit_review", "用人单位审核", "unit", (
-        Action("start_notice", "通过审核并开始单位内部公示", "unit_notice", guard="notice_started"),
-        Action("return", "退回申报人修改", "draft", needs_reason=True),
-        Action("decline", "不予推荐", "not_recommended", needs_reason=True),
-    )),
+    Step(
+        "draft",
+        "填写申报材料",
+        "applicant",
+        (
+            Action("submit", "提交申报（含诚信承诺）", "unit_review", guard="can_submit"),
+            Action("withdraw", "撤回申报", "withdrawn"),
+        ),
+    ),
+    Step(
+        "unit_review",
+        "用人单位审核",
+        "unit",
+        (
+            Action("start_notice", "通过审核并开始单位内部公示", "unit_notice", guard="notice_started"),
+            Action("return", "退回申报人修改", "draft", needs_reason=True),
+            Action("decline", "不予推荐", "not_recommended", needs_reason=True),
+        ),
+    ),
 )
 
 _TAIL = (
-    Step("agency_review", "评审机构资格审核", "agency", (
-        Action("accept", "资格审核通过", "committee", guard="verdict_recorded"),
-        Action("request_correction", "一次性告知补正", "correction", guard="correction_issued"),
-        Action("reject", "不符合申报条件", "rejected", needs_reason=True),
-    )),
-    Step("correction", "申报人补正材料", "applicant", (
-        Action("resubmit", "提交补正材料", "agency_review", guard="correction_answered"),
-        Action("expire", "逾期未补正，视为放弃申报", "withdrawn", guard="correction_expired"),
-    )),
-    Step("committee", "专业评议组评议与评委会表决", "agency", (
-        Action("record_pass", "评委会表决通过", "acceptance"),
-        Action("record_fail", "评委会表决未通过", "failed"),
-    )),
+    Step(
+        "agency_review",
+        "评审机构资格审核",
+        "agency",
+        (
+            Action("accept", "资格审核通过", "committee", guard="verdict_recorded"),
+            Action("request_correction", "一次性告知补正", "correction", guard="correction_issued"),
+            Action("reject", "不符合申报条件", "rejected", needs_reason=True),
+        ),
+    ),
+    Step(
+        "correction",
+        "申报人补正材料",
+        "applicant",
+        (
+            Action("resubmit", "提交补正材料", "agency_review", guard="correction_answered"),
+            Action("expire", "逾期未补正，视为放弃申报", "withdrawn", guard="correction_expired"),
+        ),
+    ),
+    Step(
+        "committee",
+        "专业评议组评议与评委会表决",
+        "agency",
+        (
+            Action("record_pass", "评委会表决通过", "acceptance"),
+            Action("record_fail", "评委会表决未通过", "failed"),
+        ),
+    ),
 )
 
 
@@ -102,18 +127,31 @@ BEIJING = Procedure(
     source="京人社事业发〔2020〕30号 五；京人社事业发〔2020〕17号 三（四）4",
     steps=_steps(
         *_HEAD,
-        Step("unit_notice", "单位内部公示（不少于5个工作日）", "unit", (
-            Action("recommend", "公示期满无异议，出具推荐意见", "agency_review", guard="notice_over_no_objection"),
-            Action("decline", "不予推荐", "not_recommended", needs_reason=True),
-        )),
+        Step(
+            "unit_notice",
+            "单位内部公示（不少于5个工作日）",
+            "unit",
+            (
+                Action("recommend", "公示期满无异议，出具推荐意见", "agency_review", guard="notice_over_no_objection"),
+                Action("decline", "不予推荐", "not_recommended", needs_reason=True),
+            ),
+        ),
         *_TAIL,
-        Step("acceptance", "市人社局验收", "bureau", (
-            Action("accept_results", "验收通过", "results_notice", guard="notice_started"),
-        )),
-        Step("results_notice", "评审结果公示（不少于5个工作日）", "agency", (
-            Action("certify", "公示期满无异议，颁发证书", "certified", guard="notice_over_no_objection"),
-            Action("record_fail", "异议属实，取消通过", "failed", needs_reason=True, guard="objection_upheld"),
-        )),
+        Step(
+            "acceptance",
+            "市人社局验收",
+            "bureau",
+            (Action("accept_results", "验收通过", "results_notice", guard="notice_started"),),
+        ),
+        Step(
+            "results_notice",
+            "评审结果公示（不少于5个工作日）",
+            "agency",
+            (
+                Action("certify", "公示期满无异议，颁发证书", "certified", guard="notice_over_no_objection"),
+                Action("record_fail", "异议属实，取消通过", "failed", needs_reason=True, guard="objection_upheld"),
+            ),
+        ),
         *_FINAL,
     ),
 )
@@ -124,23 +162,47 @@ QINGDAO = Procedure(
     source="青西新管发〔2023〕13号 三（三）1–7",
     steps=_steps(
         *_HEAD,
-        Step("unit_notice", "单位内部公示（不少于5个工作日）", "unit", (
-            Action("recommend", "公示无异议，报主管部门", "department_review", guard="notice_over_no_objection"),
-            Action("decline", "不予推荐", "not_recommended", needs_reason=True),
-        )),
-        Step("department_review", "主管部门审核", "department", (
-            Action("forward", "审核通过，报组建单位", "agency_review"),
-            Action("return", "退回用人单位", "unit_review", needs_reason=True),
-        )),
+        Step(
+            "unit_notice",
+            "单位内部公示（不少于5个工作日）",
+            "unit",
+            (
+                Action("recommend", "公示无异议，报主管部门", "department_review", guard="notice_over_no_objection"),
+                Action("decline", "不予推荐", "not_recommended", needs_reason=True),
+            ),
+        ),
+        Step(
+            "department_review",
+            "主管部门审核",
+            "department",
+            (
+                Action("forward", "审核通过，报组建单位", "agency_review"),
+                Action("return", "退回用人单位", "unit_review", needs_reason=True),
+            ),
+        ),
         *_TAIL,
-        Step("acceptance", "核准备案", "bureau", (
-            Action("accept_results", "核准备案并在山东省专业技术人员管理服务平台公示", "results_notice",
-                   guard="notice_started"),
-        )),
-        Step("results_notice", "评审结果公示（不少于5个工作日）", "agency", (
-            Action("certify", "公示无异议，发放电子证书", "certified", guard="notice_over_no_objection"),
-            Action("record_fail", "异议属实，取消通过", "failed", needs_reason=True, guard="objection_upheld"),
-        )),
+        Step(
+            "acceptance",
+            "核准备案",
+            "bureau",
+            (
+                Action(
+                    "accept_results",
+                    "核准备案并在山东省专业技术人员管理服务平台公示",
+                    "results_notice",
+                    guard="notice_started",
+                ),
+            ),
+        ),
+        Step(
+            "results_notice",
+            "评审结果公示（不少于5个工作日）",
+            "agency",
+            (
+                Action("certify", "公示无异议，发放电子证书", "certified", guard="notice_over_no_objection"),
+                Action("record_fail", "异议属实，取消通过", "failed", needs_reason=True, guard="objection_upheld"),
+            ),
+        ),
         *_FINAL,
     ),
 )

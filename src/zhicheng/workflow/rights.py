@@ -10,8 +10,16 @@ from typing import Protocol
 from zhicheng.workflow.procedures import PROCEDURES, VETO, Action, Procedure
 
 ROLES = ("applicant", "unit", "department", "agency", "expert", "bureau", "admin")
-ROLE_NAMES = {"applicant": "申报人", "unit": "用人单位", "department": "主管部门", "agency": "评审服务机构",
-              "expert": "评审专家", "bureau": "人社局", "admin": "系统管理员", "system": "系统"}
+ROLE_NAMES = {
+    "applicant": "申报人",
+    "unit": "用人单位",
+    "department": "主管部门",
+    "agency": "评审服务机构",
+    "expert": "评审专家",
+    "bureau": "人社局",
+    "admin": "系统管理员",
+    "system": "系统",
+}
 
 
 class ApplicationLike(Protocol):

@@ -1,4 +1,4 @@
-"""Database fixtures for store tests; other test folders copy these few lines (or import them).
+"""Database fixtures shared by every test folder.
 
 ``engine`` runs each test on SQLite (a temp file) and on PostgreSQL (a schema of its own at
 ``$ZHICHENG_TEST_PG_URL``); the PostgreSQL run is skipped with "PostgreSQL 不可达：…" when the
