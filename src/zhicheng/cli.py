@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -141,6 +142,152 @@ def schema(what: Annotated[str, typer.Argument(help="profile | verdict | catalog
     else:
         raise fail(f"未知模式 {what!r}，可选 profile、verdict、catalog")
     sys.stdout.write(text + "\n")
+
+
+# ---------------------------------------------------------------- the platform
+def _data_dir() -> Path:
+    from zhicheng.store.db import database_url, normalise_url
+
+    url = normalise_url(database_url())
+    if url.get_backend_name() == "sqlite" and url.database:
+        return Path(url.database).resolve().parent
+    return Path(os.environ.get("ZHICHENG_DATA_DIR", "data")).resolve()
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from zhicheng.store.db import database_url, init_db, make_engine
+
+    url = database_url()
+    init_db(url)
+    return make_engine(url)
+
+
+@app.command()
+def demo() -> None:
+    """在当前数据库中载入演示数据（仅限空数据库）。"""
+    from zhicheng.demo import DEMO_PASSWORD, load_demo
+
+    counts = load_demo(_engine(), _data_dir())
+    if not counts:
+        console.print("数据库中已有数据，未载入演示数据。")
+        return
+    console.print(f"已载入演示数据：{counts}。所有演示账号的密码：{DEMO_PASSWORD}")
+    console.print("账号：admin、agency、bureau、dept_qd、unit_ai、unit_iiot、expert1 … expert7、"
+                  "申报人 zhangwei、lina、wangfang、liuyang、chenjing、zhaolei、sunli")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    with_demo: Annotated[bool, typer.Option("--demo", help="数据库为空时载入演示数据")] = False,
+    sweep_every: Annotated[int, typer.Option(help="补正到期检查间隔（秒），0 为不检查")] = 3600,
+) -> None:
+    """启动平台（默认内置 SQLite；ZHICHENG_DATABASE_URL 指向 PostgreSQL）。"""
+    import threading
+    import time
+
+    import uvicorn
+
+    from zhicheng.api.app import create_app
+    from zhicheng.demo import DEMO_PASSWORD, load_demo
+    from zhicheng.workflow.service import sweep_expired_corrections
+
+    engine = _engine()
+    if with_demo and load_demo(engine, _data_dir()):
+        console.print(f"已载入演示数据，演示账号密码：{DEMO_PASSWORD}")
+
+    def sweeper() -> None:  # safe in several processes at once: each move is a compare-and-set
+        while True:
+            try:
+                moved = sweep_expired_corrections(engine, date.today())
+                if moved:
+                    console.print(f"补正逾期，视为放弃申报：{moved}")
+            except Exception as exc:  # keep serving; the next round retries
+                err.print(f"补正到期检查失败：{exc}")
+            time.sleep(sweep_every)
+
+    if sweep_every > 0:
+        threading.Thread(target=sweeper, daemon=True, name="correction-sweeper").start()
+    console.print(f"zhicheng 已启动：http://{host}:{port}/    API 文档：http://{host}:{port}/docs")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def sweep(as_of: Annotated[str | None, typer.Option("--as-of", help="日期，默认今天")] = None) -> None:
+    """补正期限届满未补正的申报视为放弃（可由定时任务调用，重复运行无副作用）。"""
+    from zhicheng.workflow.service import sweep_expired_corrections
+
+    moved = sweep_expired_corrections(_engine(), parse_date(as_of))
+    console.print(f"视为放弃申报：{len(moved)} 件 {moved or ''}")
+
+
+db_app = typer.Typer(help="数据库")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库迁移到最新结构（首次运行时创建）。"""
+    _engine()
+    console.print("数据库已是最新结构。")
+
+
+audit_app = typer.Typer(help="审计日志")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计日志哈希链：发现任何被修改、删除或插入的记录。被篡改时退出码为 1。"""
+    from zhicheng.store import audit
+    from zhicheng.store.db import transaction
+
+    with transaction(_engine(), readonly=True) as s:
+        report = audit.verify(s)
+    if report.ok:
+        console.print(f"[green]审计日志完整[/green]：{report.entries} 条，链头 {report.head_hash[:16]}…")
+        return
+    for p in report.problems:
+        err.print(f"[red]✘[/red] {p.message}")
+    raise typer.Exit(1)
+
+
+calendar_app = typer.Typer(help="工作日历")
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path) -> None:
+    """导入国务院办公厅公布的某年节假日安排（YAML/JSON，格式见 docs/calendar.md），记录来源通知。"""
+    from zhicheng.calendar import CalendarDataError, load_calendar_file
+    from zhicheng.store.db import transaction
+    from zhicheng.workflow import service as svc
+    from zhicheng.workflow.rights import Actor
+
+    try:
+        years = load_calendar_file(file)
+    except (CalendarDataError, OSError) as exc:
+        raise fail(str(exc)) from None
+    with transaction(_engine()) as s:
+        loaded = svc.load_calendar_years(svc.Context(s, Actor(user_id=0, role="admin"), date.today()), years)
+        coverage = svc.load_calendar(s).coverage_end
+    for y in years:
+        console.print(f"已导入 {y.year} 年：{y.source.title}（{y.source.doc_no}）")
+    console.print(f"工作日历现覆盖至 {coverage.isoformat()}（导入 {len(loaded)} 年）")
+
+
+@calendar_app.command("show")
+def calendar_show() -> None:
+    """显示工作日历的覆盖范围和各年份的数据来源。"""
+    from zhicheng.store.db import transaction
+    from zhicheng.workflow import service as svc
+
+    with transaction(_engine(), readonly=True) as s:
+        cal = svc.load_calendar(s)
+    console.print(f"覆盖：{cal.coverage_start.isoformat()} 至 {cal.coverage_end.isoformat()}")
+    for y in range(max(cal.coverage_start.year, cal.coverage_end.year - 3), cal.coverage_end.year + 1):
+        console.print(f"  {y}：{cal.source_for(y)}")
 
 
 def main() -> None:
