@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from zhicheng.policy.catalog import CatalogError, default_catalog, export_schema
 from zhicheng.policy.engine import evaluate, evaluate_all
@@ -154,7 +155,7 @@ def _data_dir() -> Path:
     return Path(os.environ.get("ZHICHENG_DATA_DIR", "data")).resolve()
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     from zhicheng.store.db import database_url, init_db, make_engine
 
     url = database_url()
@@ -246,7 +247,7 @@ def audit_verify() -> None:
     with transaction(_engine(), readonly=True) as s:
         report = audit.verify(s)
     if report.ok:
-        console.print(f"[green]审计日志完整[/green]：{report.entries} 条，链头 {report.head_hash[:16]}…")
+        console.print(f"[green]审计日志完整[/green]：{report.entries} 条，链头 {(report.head_hash or "")[:16]}…")
         return
     for p in report.problems:
         err.print(f"[red]✘[/red] {p.message}")

@@ -66,7 +66,8 @@ APPLICANTS = [
         "directions": ["quantum_computing"],
         "achievements": [{"kind": "invention_patent", "granted": True, "rank": 1, "date": "2023-03-01",
                           "title": "一种超导量子比特读出方法（演示）"},
-                         *_papers(2, 2022), {"kind": "book", "rank": 2, "date": "2024-01-01", "title": "量子计算导论（演示）"}]},
+                         *_papers(2, 2022),
+                         {"kind": "book", "rank": 2, "date": "2024-01-01", "title": "量子计算导论（演示）"}]},
         ("submit", "start_notice", "recommend", "request_correction")),
     DemoApplicant("liuyang", "刘洋", "cyber", "cyber_bj_2024", "engineer", "regular", {
         "education": [{"level": "master", "graduation_date": "2021-07-01"}], "specialty_work_start": "2021-07-05",
@@ -76,7 +77,8 @@ APPLICANTS = [
                          {"kind": "paper", "venue": "public_journal", "rank": 2, "date": "2024-02-01"}]},
         ("submit", "start_notice")),
     DemoApplicant("chenjing", "陈静", "general", "general_bj_2020", "senior_engineer", "exceptional", {
-        "education": [{"level": "junior_college", "graduation_date": "2014-07-01"}], "specialty_work_start": "2014-07-01",
+        "education": [{"level": "junior_college", "graduation_date": "2014-07-01"}],
+        "specialty_work_start": "2014-07-01",
         "titles": [{"grade": 3, "obtained": "2021-12-01", "name": "工程师"}],
         "directions": ["general_application"],
         "achievements": [{"kind": "science_award", "level": 4, "grade": 2, "rank": 3, "date": "2023-12-01",
