@@ -1,0 +1,20 @@
+"""Server-rendered pages (Jinja2 + htmx): Chinese first, English second; no front-end build step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, their static files and the security headers on the application."""
+    from zhicheng.web import pages
+    from zhicheng.web.security import SecurityHeaders
+
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(pages.router)

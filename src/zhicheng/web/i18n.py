@@ -1,0 +1,66 @@
+"""Chinese first, English second: interface labels. Rule texts and citations stay Chinese (they are law)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANGS = ("zh", "en")
+TEXT: dict[str, tuple[str, str]] = {
+    "site": ("职称评审平台（工程技术系列）", "Professional Title Evaluation (Engineering)"),
+    "home": ("首页", "Home"),
+    "standards": ("评价标准", "Standards"),
+    "selfcheck": ("申报资格自查", "Eligibility self-check"),
+    "notices": ("公示", "Public notices"),
+    "verify": ("证书查验", "Verify a certificate"),
+    "login": ("登录", "Log in"),
+    "logout": ("退出", "Log out"),
+    "workbench": ("工作台", "Workbench"),
+    "switch": ("English", "中文"),
+    "skip": ("跳到正文", "Skip to content"),
+    "in_force": ("在施", "In force"),
+    "not_in_force": ("不在有效期", "Not in force"),
+    "effective": ("施行", "Effective"),
+    "expires": ("失效", "Expires"),
+    "levels": ("层级", "Levels"),
+    "document": ("文件", "Document"),
+    "doc_no": ("文号", "Number"),
+    "check": ("检查", "Check"),
+    "as_of": ("评审基准日", "Reference date"),
+    "education": ("学历", "Education"),
+    "graduation": ("毕业日期", "Graduation date"),
+    "work_start": ("开始从事本专业技术工作", "Started work in the specialty"),
+    "titles": ("已取得职称", "Titles held"),
+    "grade": ("等级", "Grade"),
+    "series": ("系列", "Series"),
+    "obtained": ("取得日期", "Date obtained"),
+    "direction": ("专业方向 / 工作类型", "Direction / work type"),
+    "assessments": ("年度考核", "Annual assessments"),
+    "achievements": ("成果", "Achievements"),
+    "kind": ("类型", "Kind"),
+    "date": ("日期", "Date"),
+    "rank": ("排名", "Rank"),
+    "role": ("角色", "Role"),
+    "result": ("结论", "Result"),
+    "route": ("路线", "Route"),
+    "eligible_from": ("最早可申报", "Eligible from"),
+    "missing": ("还需要", "Still needed"),
+    "details": ("详情", "Details"),
+    "none": ("无", "None"),
+    "add_row": ("再加一行", "Add a row"),
+    "privacy": ("自查不保存任何数据。", "The self-check stores nothing."),
+}
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get("zc_lang", "zh")
+    return lang if lang in LANGS else "zh"
+
+
+def translator(request: Request):  # type: ignore[no-untyped-def]
+    i = LANGS.index(lang_of(request))
+
+    def t(key: str) -> str:
+        pair = TEXT.get(key)
+        return pair[i] if pair else key
+
+    return t
