@@ -247,7 +247,7 @@ def audit_verify() -> None:
     with transaction(_engine(), readonly=True) as s:
         report = audit.verify(s)
     if report.ok:
-        console.print(f"[green]审计日志完整[/green]：{report.entries} 条，链头 {(report.head_hash or "")[:16]}…")
+        console.print(f"[green]审计日志完整[/green]：{report.entries} 条，链头 {(report.head_hash or '')[:16]}…")
         return
     for p in report.problems:
         err.print(f"[red]✘[/red] {p.message}")
