@@ -1,19 +1,40 @@
 """The eligibility engine: evaluate(profile, document, level, as_of) -> Verdict.
 
-Each catalog node kind has one evaluator below. Every evaluator returns a ConditionResult with its
-outcome, what it saw, what it needed, the gaps that would close it and `ready_on`: the earliest date
-on which it holds if nothing but time changes (None: time alone cannot do it). Composites combine
-these in closed form: all_of takes the latest date, any_of the earliest.
+Each catalog node kind has one evaluator. Every evaluator returns a ConditionResult with its outcome,
+what it saw, what it needed, the gaps that would close it and `ready_on`: the earliest date on which it
+holds if nothing but time changes (None: time alone cannot do it). Composites combine these in closed
+form: all_of takes the latest date, any_of the earliest.
+
+How it is made fast (a full check of every level runs 2–2.5 times faster than a direct walk of the node
+models did; about a third of what remains is building the result objects themselves):
+
+* Compile once per catalog. `_plan(doc, level)` turns a level's node tree into a `_Plan` of closures, one
+  per node (`_COMPILERS`, one compiler per kind), with everything that depends only on the catalog
+  worked out in advance: labels, messages, thresholds, interpretation lists, the directions name map,
+  per-document parameters (`_DocPlan`), achievement matchers, the routes' kept conditions and where in
+  each route's result tree a 破格/直通车 path may be found. Catalog models are frozen, so plans are cached
+  by the identity of the document and level objects (`_PLANS`); a catalog with registered extensions
+  shares its documents, and so its plans, with the default catalog.
+* Share profile facts within one call, never across calls. `_Facts` holds what depends on the profile
+  (and the date) alone, computed on first use and shared by every level of one `evaluate_all` call:
+  judgements by level, the directions a document knows, which achievements meet which Match (bitmasks
+  over the profile's achievements), the achievements usable since the lower title, the anchor and time
+  check of education/title conditions, the assessment window. Questions are keyed by an id interned from
+  their content (`_intern`), so equal conditions in different levels or documents share one answer.
+* One `Ctx` per level carries the facts, the dates and the level's judgements to every node.
+
+Every result is built from fresh lists (callers may mutate verdicts). Messages, tie-breaks and orderings
+are those of the plain reading of the rules: the first best alternative wins, gaps come in tree order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from zhicheng.policy.catalog import Catalog, default_catalog
+from zhicheng.policy.catalog import Catalog, Validity, default_catalog
 from zhicheng.policy.profile import (
     EDUCATION_NAMES,
     EDUCATION_RANK,
@@ -21,7 +42,6 @@ from zhicheng.policy.profile import (
     LEVEL_NAMES,
     LEVELS,
     Achievement,
-    Education,
     EducationLevel,
     Grade,
     Profile,
@@ -36,7 +56,6 @@ from zhicheng.policy.schema import (
     EducationYears,
     HasAchievement,
     HonourIn,
-    Item,
     JudgementNode,
     LevelRule,
     Match,
@@ -51,8 +70,8 @@ from zhicheng.policy.verdict import (
     STATUS_NAMES,
     ConditionResult,
     Gap,
+    GapKind,
     Outcome,
-    RouteKind,
     RouteResult,
     Status,
     Verdict,
@@ -62,6 +81,14 @@ _ORDER: dict[Outcome, int] = {"fail": 0, "review": 1, "pass": 2, "not_applicable
 _VQ_GRADE = {"primary": Grade.assistant, "intermediate": Grade.intermediate,
              "senior": Grade.deputy_senior, "ungraded": Grade.intermediate}
 _SANCTION_NAMES = {"disciplinary": "党纪政纪处分或组织处理影响期", "integrity": "职称评审失信惩戒期"}
+_BY_RANK: tuple[Outcome, ...] = ("fail", "review", "pass")
+_STATUS: dict[Outcome, Status] = {"pass": "eligible", "review": "needs_review", "fail": "ineligible",
+                                  "not_applicable": "eligible"}
+_DATA_MSG = "缺少开始从事本专业技术工作的日期"
+_DATA_GAP = "请填写开始从事本专业技术工作的日期（specialty_work_start）"
+
+CR = ConditionResult  # positional construction throughout: (id, kind, label, outcome, message, cite,
+#                       observed, threshold, shortfall, ready_on, interpretation, children, gaps)
 
 
 # ---------------------------------------------------------------- dates
@@ -107,241 +134,484 @@ def duration_text(start: date, end: date) -> str:
     return "".join(parts)
 
 
-# ---------------------------------------------------------------- context
-@dataclass(slots=True)
+# ---------------------------------------------------------------- compile-time helpers
+_INTERNED: dict[tuple[object, ...], int] = {}
+_INTERN_LOCK = threading.Lock()  # plans may be compiled by several threads at once
+
+
+def _intern(*key: object) -> int:
+    """A small int per distinct content. Nodes of different levels (or documents) that ask the same question
+    of a profile get the same id, and so share one answer per call in `_Facts.memo`."""
+    with _INTERN_LOCK:
+        return _INTERNED.setdefault(key, len(_INTERNED))
+
+
+class _DocPlan:
+    """What every node of one document needs from its parameters, worked out once."""
+
+    __slots__ = ("dir_all", "dir_names", "doc", "early", "edu_name", "eq_key", "later_anchor", "mine_key", "rank",
+                 "scoped", "specialty", "time_interp", "vq_as_title", "window_ws", "year_end")
+
+    def __init__(self, doc: Document):
+        p = doc.params
+        self.doc = doc
+        self.year_end = p.years_counted_to == "year_end"
+        i = doc.param_cites.get("years_counted_to")
+        self.time_interp = ("I-12",) + ((i,) if isinstance(i, str) and i != "I-12" else ())
+        eq = p.equivalences
+        self.eq_key = tuple(sorted(eq.items()))  # ranks and names of education levels follow from it
+        self.rank = {lv: EDUCATION_RANK.get(eq.get(lv, lv), 0) for lv in EducationLevel}
+        self.edu_name = {lv: f"{EDUCATION_NAMES[lv]}（按{EDUCATION_NAMES[eq[lv]]}对待）" if eq.get(lv)
+                         else EDUCATION_NAMES[lv] for lv in EducationLevel}
+        self.vq_as_title = p.vocational_qualification_as_title
+        self.window_ws = p.window_without_lower_title == "work_start"
+        self.later_anchor = p.title_anchor == "later_of_education_and_title"
+        self.early = p.professional_degree_years_early
+        self.scoped = doc.specialty_scoped
+        self.specialty = doc.specialty
+        self.dir_names = {d.id: d.name for d in doc.directions}
+        self.dir_all = "、".join(self.dir_names.values())
+        self.mine_key = _intern("directions", *self.dir_names)
+
+
+# ---------------------------------------------------------------- profile facts (per call)
+class _Facts:
+    """What depends on the profile (and the call's date) alone: shared by every level of one call.
+
+    `memo` holds answers by interned question id (`_intern`): which achievements meet a Match, the
+    anchor and time check of an education/title condition, the profile's directions a document knows."""
+
+    __slots__ = ("_judgements", "achievements", "all_usable", "any_epd", "as_of", "counts", "cutoffs", "education",
+                 "kinds", "memo", "profile", "titles", "vqs", "ws")
+
+    def __init__(self, profile: Profile, as_of: date):
+        self.profile = profile
+        self.as_of = as_of
+        self.education = profile.education
+        self.ws = profile.specialty_work_start
+        self.titles = profile.titles
+        self.vqs = profile.vocational_qualifications
+        self.achievements = profile.achievements
+        self.counts = [a.count for a in profile.achievements]
+        # Sets of achievements are bitmasks over the profile's list: bit i is achievements[i].
+        self.kinds: dict[str, int] = {}  # the achievements of each kind
+        for i, a in enumerate(profile.achievements):
+            self.kinds[a.kind] = self.kinds.get(a.kind, 0) | (1 << i)
+        self.all_usable: tuple[int, list[str]] = ((1 << len(profile.achievements)) - 1, [])
+        self.any_epd = any(e.engineering_professional_degree for e in profile.education)
+        self.cutoffs: dict[bool, tuple[date, str]] = {}
+        self.memo: dict[int, Any] = {}
+        self._judgements: dict[tuple[str, str], dict[str, bool]] | None = None
+
+    def cutoff(self, year_end: bool) -> tuple[date, str]:
+        """The date time is counted to, and its text."""
+        got = self.cutoffs.get(year_end)
+        if got is None:
+            d = date(self.as_of.year, 12, 31) if year_end else self.as_of
+            got = self.cutoffs[year_end] = (d, d.isoformat())
+        return got
+
+    def judgements(self, doc: str, level: str) -> dict[str, bool]:
+        if self._judgements is None:
+            by: dict[tuple[str, str], dict[str, bool]] = {}
+            for j in self.profile.judgements:  # later entries win, as in a dict comprehension
+                by.setdefault((j.document, j.level), {})[j.condition] = j.passed
+            self._judgements = by
+        return self._judgements.get((doc, level)) or {}
+
+    def mine(self, dp: _DocPlan) -> list[str]:
+        """The profile's directions that this document knows, in the profile's order."""
+        got = self.memo.get(dp.mine_key)
+        if got is None:
+            names = dp.dir_names
+            got = self.memo[dp.mine_key] = [d for d in self.profile.directions if d in names]
+        return got
+
+    def mask(self, group: _Group) -> int:
+        """The achievements that meet one of the group's Match shapes. Callers skip groups none of whose
+        kinds the profile has (`group.kinds.isdisjoint(f.kinds)`): most groups, and no call at all."""
+        memo = self.memo
+        got = memo.get(group.id)
+        if got is None:
+            got = 0
+            for mid, m in group.matches:
+                one = memo.get(mid)
+                if one is None:
+                    one = memo[mid] = self._match(m)
+                got |= one
+            memo[group.id] = got
+        return got
+
+    def _match(self, m: Match) -> int:
+        cand = 0
+        for k in m.kinds:  # only achievements of a listed kind need the full check
+            cand |= self.kinds.get(k, 0)
+        got = i = 0
+        while cand:
+            if cand & 1 and _matches(self.achievements[i], m):
+                got |= 1 << i
+            cand >>= 1
+            i += 1
+        return got
+
+
 class Ctx:
-    profile: Profile
-    doc: Document
-    level: LevelRule
-    grade: Grade
-    as_of: date
-    cutoff: date
-    judgements: dict[str, bool]
-    early_years: int
+    """One level of one call: the facts, the dates, the level's judgements."""
+
+    __slots__ = ("as_of", "cutoff", "cutoff_iso", "dp", "early", "f", "grade", "judgements", "usable_keys")
+
+    def __init__(self, f: _Facts, plan: _Plan, judgements: dict[str, bool]):
+        self.f = f
+        self.dp = plan.dp
+        self.grade = plan.grade
+        self.usable_keys = plan.usable_keys
+        self.as_of = f.as_of
+        self.cutoff, self.cutoff_iso = f.cutoff(plan.dp.year_end)
+        self.judgements = judgements
+        self.early = 1 if (plan.dp.early and f.any_epd) else 0  # index into the per-node (normal, early) pairs
 
     def ready(self, required: date) -> date:
         """The first date on which a time threshold `required` is met under the counting rule."""
-        if self.doc.params.years_counted_to == "year_end":
+        if self.dp.year_end:
             return max(self.as_of, date(required.year, 1, 1))
         return max(self.as_of, required)
 
-    def time_interp(self) -> list[str]:
-        i = self.doc.param_cites.get("years_counted_to")
-        return ["I-12"] + ([i] if isinstance(i, str) and i != "I-12" else [])
+    def usable(self, windowed: bool, exclude_used: bool) -> tuple[int, list[str]]:
+        """The achievements that count (a bitmask), and notes on those that do not."""
+        if not (windowed or exclude_used):
+            return self.f.all_usable
+        key = self.usable_keys[windowed * 2 + exclude_used]
+        got: tuple[int, list[str]] | None = self.f.memo.get(key)
+        if got is None:
+            start, desc = _window_start(self) if windowed else (None, "")
+            notes: list[str] = []
+            usable = early = used = 0
+            for i, a in enumerate(self.f.achievements):
+                if start is not None and a.date < start:
+                    early += 1
+                elif exclude_used and a.used_before:
+                    used += 1
+                else:
+                    usable |= 1 << i
+            if early:
+                notes.append(f"{early}项成果早于{desc}，不计入")
+            if used:
+                notes.append(f"{used}项成果已在以往职称评审中使用，不计入")
+            got = self.f.memo[key] = (usable, notes)
+        return got
 
-    def edu_rank(self, level: EducationLevel) -> int:
-        return EDUCATION_RANK.get(self.doc.params.equivalences.get(level, level), 0)
 
-    def education_name(self, level: EducationLevel) -> str:
-        mapped = self.doc.params.equivalences.get(level)
-        base = EDUCATION_NAMES[level]
-        return f"{base}（按{EDUCATION_NAMES[mapped]}对待）" if mapped else base
-
-
-def _result(node: Node | Item, outcome: Outcome, message: str, ctx: Ctx, observed: str | None = None,
-            threshold: str | None = None, shortfall: str | None = None,
-            interpretation: list[str] | None = None, children: list[ConditionResult] | None = None,
-            ) -> ConditionResult:
-    interp = getattr(node, "interpretation", None)
-    if interp:
-        interpretation = [*interp, *(interpretation or ())]
-    return ConditionResult(node.id, getattr(node, "kind", "item"), node.label, outcome, message, node.cite,
-                           observed, threshold, shortfall,
-                           ctx.as_of if outcome == "pass" or outcome == "review" else None,
-                           interpretation or [], children or [], [])
-
-
-def _fail(node: Node, ctx: Ctx, message: str, kind: str, gap: str, ready_on: date | None = None,
-          **kw: Any) -> ConditionResult:
-    r = _result(node, "fail", message, ctx, **kw)
-    r.ready_on = ready_on
-    r.gaps = [Gap(node.id, kind, gap, ready_on)]  # type: ignore[arg-type]
-    return r
+def _window_start(ctx: Ctx) -> tuple[date | None, str]:
+    """Start of the achievement window (since the lower title)."""
+    f, grade = ctx.f, ctx.grade
+    below = [(t.grade, t.obtained) for t in f.titles if t.grade < grade]
+    if ctx.dp.vq_as_title:  # a qualification standing in for the title (I-22)
+        below += [(_VQ_GRADE[q.grade], q.obtained) for q in f.vqs if _VQ_GRADE[q.grade] < grade]
+    if below:
+        top = max(g for g, _ in below)
+        start = min(d for g, d in below if g == top)
+        return start, f"取得{GRADE_NAMES[top]}职称（{start.isoformat()}）以来"
+    if ctx.dp.window_ws and f.ws:
+        return f.ws, f"从事本专业技术工作（{f.ws.isoformat()}）以来"
+    return None, ""
 
 
 # ---------------------------------------------------------------- leaves
-def _years_check(node: EducationYears | TitleYears, ctx: Ctx, anchor: date, observed: str,
-                 extra: list[str]) -> ConditionResult:
-    years = max(0, node.years - ctx.early_years)
-    required = add_years(anchor, years)
-    threshold = f"满{years}年" + (f"（工程类专业学位提前{ctx.early_years}年）" if ctx.early_years else "")
+Evaluator = Callable[[Ctx], ConditionResult]
+
+# What an education/title condition found about the profile, shared by equal conditions of one call:
+# (what, observed, anchor the years count from, held through a vocational qualification?).
+_FOUND, _NO_EDUCATION, _NO_DATA, _NO_TITLE = range(4)
+Finding = tuple[int, str | None, date | None, bool]
+# For each finding other than _FOUND: message (before and after the observed text), gap kind, gap, threshold.
+Failures = dict[int, tuple[str, str, GapKind, str, str | None]]
+
+
+def _found(ctx: Ctx, anchor: date, seen: str, via_vq: bool = False) -> Finding:
     have = full_years(anchor, ctx.cutoff)
-    observed = f"{observed}；自{anchor.isoformat()}起计至{ctx.cutoff.isoformat()}满{have}年"
-    interp = ctx.time_interp() + extra
+    return _FOUND, f"{seen}；自{anchor.isoformat()}起计至{ctx.cutoff_iso}满{have}年", anchor, via_vq
+
+
+def _time_check(ctx: Ctx, anchor: date, years: int) -> tuple[()] | tuple[str, date, str]:
+    """() once `years` have passed since `anchor` at the cutoff; else the shortfall, the date met and its text."""
+    required = add_years(anchor, years)
     if ctx.cutoff >= required:
-        return _result(node, "pass", f"{node.label}：符合（{threshold}）", ctx, observed=observed,
-                       threshold=threshold, interpretation=interp)
-    short = duration_text(ctx.cutoff, required)
+        return ()
     when = ctx.ready(required)
-    gap = f"{node.label}：还差{short}，{when.isoformat()}起满足"
-    return _fail(node, ctx, f"{node.label}：不满足，{threshold}还差{short}", "time", gap, when,
-                 observed=observed, threshold=threshold, shortfall=short, interpretation=interp)
+    return duration_text(ctx.cutoff, required), when, when.isoformat()
 
 
-def _accepts(e: Education, accept: Sequence[str]) -> bool:
-    return ("diploma" in accept and e.diploma) or ("degree" in accept and e.degree)
+def _years_node(node: EducationYears | TitleYears, dp: _DocPlan, key: tuple[object, ...],
+                find: Callable[[Ctx], Finding], failures: Failures, extra: tuple[str, ...]) -> Evaluator:
+    """An education/title + years condition. `find(ctx)` gives the finding and the time check follows; both
+    are memoised per call (by `key`, and `key` + the years required)."""
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    early = max(0, node.years - dp.early)
+    years = (node.years, early)  # index 1: the professional-degree rule applies
+    thresholds = (f"满{node.years}年", f"满{early}年" + (f"（工程类专业学位提前{dp.early}年）" if dp.early else ""))
+    pass_msgs = tuple(f"{label}：符合（{t}）" for t in thresholds)
+    find_key = _intern(*key, dp.year_end)
+    time_keys = tuple(_intern("years", find_key, y) for y in years)
+    timed_it = (*it, *dp.time_interp, *extra)
+    vq_msg = f"{label}：以职业资格对应职称，须核对职业资格与职称对应清单"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        memo = ctx.f.memo
+        got: Finding | None = memo.get(find_key)
+        if got is None:
+            got = memo[find_key] = find(ctx)
+        what, observed, anchor, via_vq = got
+        if what != _FOUND:
+            before, after, gap_kind, gap, threshold = failures[what]
+            return CR(nid, kind, label, "fail", before if observed is None else before + observed + after, cite,
+                      observed, threshold, None, None, [*it], [], [Gap(nid, gap_kind, gap, None)])
+        e = ctx.early
+        short: tuple[()] | tuple[str, date, str] | None = memo.get(time_keys[e])
+        if short is None:
+            assert anchor is not None
+            short = memo[time_keys[e]] = _time_check(ctx, anchor, years[e])
+        if not short:
+            if via_vq:  # held through a vocational qualification: a person checks the mapping
+                return CR(nid, kind, label, "review", vq_msg, cite, observed, thresholds[e], None, ctx.as_of,
+                          [*timed_it, "I-22"], [], [])
+            return CR(nid, kind, label, "pass", pass_msgs[e], cite, observed, thresholds[e], None, ctx.as_of,
+                      [*timed_it], [], [])
+        shortfall, when, when_iso = short
+        threshold = thresholds[e]
+        return CR(nid, kind, label, "fail", f"{label}：不满足，{threshold}还差{shortfall}", cite, observed,
+                  threshold, shortfall, when, [*timed_it], [],
+                  [Gap(nid, "time", f"{label}：还差{shortfall}，{when_iso}起满足", when)])
+    return ev
 
 
-def _education_years(node: EducationYears, ctx: Ctx) -> ConditionResult:
-    p = ctx.profile
+def _c_education_years(node: EducationYears, dp: _DocPlan) -> Evaluator:
     need = EDUCATION_RANK[node.min_education]
-    eligible = [e for e in p.education if ctx.edu_rank(e.level) >= need and _accepts(e, node.accept)]
-    if not eligible:
-        held = "、".join(ctx.education_name(e.level) for e in p.education) or "未填写"
-        return _fail(node, ctx, f"{node.label}：学历不符（现有：{held}）", "education",
-                     f"{node.label}：需具备{EDUCATION_NAMES[node.min_education]}及以上学历", None,
-                     observed=held, threshold=f"{EDUCATION_NAMES[node.min_education]}及以上")
-    if p.specialty_work_start is None:
-        return _fail(node, ctx, f"{node.label}：缺少开始从事本专业技术工作的日期", "data",
-                     "请填写开始从事本专业技术工作的日期（specialty_work_start）")
-    ws = p.specialty_work_start
-    best = min(eligible, key=lambda e: max(e.graduation_date, ws))
-    anchor = max(best.graduation_date, ws)
-    observed = f"{ctx.education_name(best.level)}，{best.graduation_date.isoformat()}毕业"
-    return _years_check(node, ctx, anchor, observed, [])
+    diploma, degree = "diploma" in node.accept, "degree" in node.accept
+    rank, edu_name = dp.rank, dp.edu_name
+    need_text = f"{EDUCATION_NAMES[node.min_education]}及以上"
+    failures: Failures = {
+        _NO_EDUCATION: (f"{node.label}：学历不符（现有：", "）", "education", f"{node.label}：需具备{need_text}学历",
+                        need_text),
+        _NO_DATA: (f"{node.label}：{_DATA_MSG}", "", "data", _DATA_GAP, None),
+    }
+
+    def find(ctx: Ctx) -> Finding:
+        f = ctx.f
+        eligible = [e for e in f.education if rank[e.level] >= need and ((diploma and e.diploma)
+                                                                         or (degree and e.degree))]
+        if not eligible:
+            return _NO_EDUCATION, "、".join(edu_name[e.level] for e in f.education) or "未填写", None, False
+        ws = f.ws
+        if ws is None:
+            return _NO_DATA, None, None, False
+        best, anchor = eligible[0], max(eligible[0].graduation_date, ws)
+        for e in eligible[1:]:  # the earliest anchor; the first such on ties
+            a = max(e.graduation_date, ws)
+            if a < anchor:
+                best, anchor = e, a
+        return _found(ctx, anchor, f"{edu_name[best.level]}，{best.graduation_date.isoformat()}毕业")
+
+    key = ("education_years", dp.eq_key, need, diploma, degree)
+    return _years_node(node, dp, key, find, failures, ())
 
 
-def _titles_for(node: TitleYears, ctx: Ctx) -> list[tuple[date, bool, str]]:
-    """(date obtained, via vocational qualification?, description) of qualifying titles."""
-    doc, out = ctx.doc, []
-    for t in ctx.profile.titles:
-        if t.grade < node.min_grade:
-            continue
-        same = t.series == "engineering" and (
-            not doc.specialty_scoped or t.specialty is None or t.specialty == doc.specialty)
-        if (node.series == "same" and not same) or (node.series == "other" and same):
-            continue
-        out.append((t.obtained, False, f"{t.name or GRADE_NAMES[t.grade]}（{t.obtained.isoformat()}）"))
-    if doc.params.vocational_qualification_as_title and node.series != "other":
-        for q in ctx.profile.vocational_qualifications:
-            if _VQ_GRADE[q.grade] >= node.min_grade:
-                out.append((q.obtained, True, f"职业资格 {q.name}（{q.obtained.isoformat()}）"))
-    return out
+def _c_title_years(node: TitleYears, dp: _DocPlan) -> Evaluator:
+    min_grade, series = node.min_grade, node.series
+    need_title = f"{ {'any': '', 'same': '本系列', 'other': '非本系列（专业）'}[series]}{GRADE_NAMES[min_grade]}职称"
+    need = EDUCATION_RANK[node.min_education] if node.min_education is not None else None
+    need_text = f"{EDUCATION_NAMES[node.min_education]}及以上" if node.min_education is not None else ""
+    vq_ok = dp.vq_as_title and series != "other"
+    scoped, specialty, rank, later = dp.scoped, dp.specialty, dp.rank, dp.later_anchor
+    failures: Failures = {
+        _NO_TITLE: (f"{node.label}：未取得{need_title}", "", "title", f"{node.label}：需先取得{need_title}",
+                    need_title),
+        _NO_EDUCATION: (f"{node.label}：学历不符", "", "education", f"{node.label}：需具备{need_text}学历", need_text),
+        _NO_DATA: (f"{node.label}：{_DATA_MSG}", "", "data", _DATA_GAP, None),
+    }
+
+    def find(ctx: Ctx) -> Finding:
+        f = ctx.f
+        cands: list[tuple[date, bool, Any]] = []  # (date obtained, via vocational qualification?, source)
+        for t in f.titles:
+            if t.grade < min_grade:
+                continue
+            same = t.series == "engineering" and (not scoped or t.specialty is None or t.specialty == specialty)
+            if (series == "same" and not same) or (series == "other" and same):
+                continue
+            cands.append((t.obtained, False, t))
+        if vq_ok:
+            for q in f.vqs:
+                if _VQ_GRADE[q.grade] >= min_grade:
+                    cands.append((q.obtained, True, q))
+        if not cands:
+            return _NO_TITLE, None, None, False
+        edu_date: date | None = None
+        if need is not None:
+            edus = [e.graduation_date for e in f.education if rank[e.level] >= need]
+            if not edus:
+                return _NO_EDUCATION, None, None, False
+            edu_date = min(edus)
+        ws = f.ws
+        if ws is None:
+            return _NO_DATA, None, None, False
+        floor = max(ws, edu_date) if later and edu_date is not None else ws
+        # the earliest anchor; a real title before a vocational qualification when equally early
+        best, best_key = cands[0], (max(cands[0][0], floor), cands[0][1])
+        for c in cands[1:]:
+            k = (max(c[0], floor), c[1])
+            if k < best_key:
+                best, best_key = c, k
+        src, via_vq = best[2], best[1]
+        if via_vq:
+            seen = f"职业资格 {src.name}（{src.obtained.isoformat()}）"
+        else:
+            seen = f"{src.name or GRADE_NAMES[src.grade]}（{src.obtained.isoformat()}）"
+        return _found(ctx, best_key[0], seen, via_vq)
+
+    key = ("title_years", dp.eq_key, min_grade, series, vq_ok, scoped, specialty, need, later)
+    return _years_node(node, dp, key, find, failures, ("I-06",) if need is not None else ())
 
 
-def _title_years(node: TitleYears, ctx: Ctx) -> ConditionResult:
-    p = ctx.profile
-    series = {"any": "", "same": "本系列", "other": "非本系列（专业）"}[node.series]
-    need_title = f"{series}{GRADE_NAMES[node.min_grade]}职称"
-    titles = _titles_for(node, ctx)
-    if not titles:
-        return _fail(node, ctx, f"{node.label}：未取得{need_title}", "title", f"{node.label}：需先取得{need_title}",
-                     None, threshold=need_title)
-    edu_date: date | None = None
-    if node.min_education is not None:
-        need = EDUCATION_RANK[node.min_education]
-        edus = [e for e in p.education if ctx.edu_rank(e.level) >= need]
-        if not edus:
-            return _fail(node, ctx, f"{node.label}：学历不符", "education",
-                         f"{node.label}：需具备{EDUCATION_NAMES[node.min_education]}及以上学历", None,
-                         threshold=f"{EDUCATION_NAMES[node.min_education]}及以上")
-        edu_date = min(e.graduation_date for e in edus)
-    if p.specialty_work_start is None:
-        return _fail(node, ctx, f"{node.label}：缺少开始从事本专业技术工作的日期", "data",
-                     "请填写开始从事本专业技术工作的日期（specialty_work_start）")
-    ws = p.specialty_work_start
-    later = ctx.doc.params.title_anchor == "later_of_education_and_title"
+def _c_assessments(node: Assessments, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite = node.id, node.kind, node.label, node.cite
+    it = (*node.interpretation, "I-11")
+    n = node.years
+    threshold = f"近{n}年合格以上"
+    key = _intern("assessments", n)
 
-    def anchor(t: tuple[date, bool, str]) -> date:
-        a = max(t[0], ws)
-        return max(a, edu_date) if later and edu_date is not None else a
+    def find(ctx: Ctx) -> tuple[str] | tuple[str, GapKind, str, date]:
+        """(window) when met, else (text, gap kind, gap text after the label, date met)."""
+        p, y = ctx.f.profile, ctx.as_of.year
+        results = {a.year: a.result for a in p.annual_assessments}
+        first = p.specialty_work_start.year + 1 if p.specialty_work_start else None
 
-    # prefer a real title over a vocational qualification when both qualify equally early
-    best = min(titles, key=lambda t: (anchor(t), t[1]))
-    extra = ["I-06"] if node.min_education is not None else []
-    r = _years_check(node, ctx, anchor(best), best[2], extra)
-    if best[1] and r.outcome == "pass":
-        r.outcome = "review"
-        r.message = f"{node.label}：以职业资格对应职称，须核对职业资格与职称对应清单"
-        r.interpretation.append("I-22")
-    return r
+        def bad_years(app_year: int) -> list[int]:
+            out = []
+            for yr in range(app_year - n, app_year):
+                if first is not None and yr < first and yr not in results:
+                    continue  # not yet in service that year (I-11)
+                if yr >= y:
+                    continue  # future years: assumed 合格 for the forecast only
+                r = results.get(yr)
+                if r is None or not r.at_least_competent:
+                    out.append(yr)
+            return out
 
+        bad = bad_years(y)
+        if not bad:
+            return (f"{y - n}–{y - 1}年度",)
+        later = next(a for a in range(y + 1, y + n + 2) if not bad_years(a))
+        missing = [yr for yr in bad if yr not in results]
+        low = [yr for yr in bad if yr in results]
+        parts = []
+        if low:
+            parts.append("、".join(str(v) for v in low) + "年度考核不合格")
+        if missing:
+            parts.append("缺少" + "、".join(str(v) for v in missing) + "年度考核结果")
+        text = "；".join(parts)
+        gap = text + ("（请补充）" if missing else "") + f"；按考核期顺延，{later}年度起满足"
+        return text, "data" if missing and not low else "assessment", gap, date(later, 1, 1)
 
-def _assessments(node: Assessments, ctx: Ctx) -> ConditionResult:
-    p, y = ctx.profile, ctx.as_of.year
-    results = {a.year: a.result for a in p.annual_assessments}
-    first = p.specialty_work_start.year + 1 if p.specialty_work_start else None
-
-    def bad_years(app_year: int, known_only: bool) -> list[int]:
-        out = []
-        for yr in range(app_year - node.years, app_year):
-            if first is not None and yr < first and yr not in results:
-                continue  # not yet in service that year (I-11)
-            if yr >= y:
-                continue  # future years: assumed 合格 for the forecast only
-            r = results.get(yr)
-            if (r is None and not known_only) or (r is not None and not r.at_least_competent):
-                out.append(yr)
-        return out
-
-    window = f"{y - node.years}–{y - 1}年度"
-    bad = bad_years(y, known_only=False)
-    if not bad:
-        return _result(node, "pass", f"{node.label}：{window}均为合格以上", ctx, observed=window,
-                       threshold=f"近{node.years}年合格以上", interpretation=["I-11"])
-    later = next(a for a in range(y + 1, y + node.years + 2) if not bad_years(a, known_only=False))
-    when = date(later, 1, 1)
-    missing = [yr for yr in bad if yr not in results]
-    low = [yr for yr in bad if yr in results]
-    parts = []
-    if low:
-        parts.append("、".join(str(v) for v in low) + "年度考核不合格")
-    if missing:
-        parts.append("缺少" + "、".join(str(v) for v in missing) + "年度考核结果")
-    text = "；".join(parts)
-    kind = "data" if missing and not low else "assessment"
-    gap = f"{node.label}：{text}" + ("（请补充）" if missing else "") + f"；按考核期顺延，{later}年度起满足"
-    return _fail(node, ctx, f"{node.label}：{text}", kind, gap, when, observed=text,
-                 threshold=f"近{node.years}年合格以上", interpretation=["I-11"])
+    def ev(ctx: Ctx) -> ConditionResult:
+        memo = ctx.f.memo
+        got: tuple[str] | tuple[str, GapKind, str, date] | None = memo.get(key)
+        if got is None:
+            got = memo[key] = find(ctx)
+        if len(got) == 1:
+            return CR(nid, kind, label, "pass", f"{label}：{got[0]}均为合格以上", cite, got[0], threshold, None,
+                      ctx.as_of, [*it], [], [])
+        text, gap_kind, gap, when = got
+        return CR(nid, kind, label, "fail", f"{label}：{text}", cite, text, threshold, None, when, [*it], [],
+                  [Gap(nid, gap_kind, f"{label}：{gap}", when)])
+    return ev
 
 
-def _no_sanction(node: NoSanction, ctx: Ctx) -> ConditionResult:
-    active = [s for s in ctx.profile.sanctions
-              if s.kind in node.sanctions and s.start <= ctx.as_of <= s.end]
-    if not active:
-        return _result(node, "pass", f"{node.label}：无", ctx)
-    end = max(s.end for s in active)
-    names = "、".join(sorted({_SANCTION_NAMES[s.kind] for s in active}))
-    when = end + timedelta(days=1)
-    return _fail(node, ctx, f"{node.label}：处于{names}内，至{end.isoformat()}", "sanction",
-                 f"{node.label}：{names}至{end.isoformat()}止，{when.isoformat()}起方可申报", when,
-                 observed=f"至{end.isoformat()}")
+def _c_no_sanction(node: NoSanction, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    kinds = frozenset(node.sanctions)
+    pass_msg = f"{label}：无"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        as_of = ctx.as_of
+        active = [s for s in ctx.f.profile.sanctions if s.kind in kinds and s.start <= as_of <= s.end]
+        if not active:
+            return CR(nid, kind, label, "pass", pass_msg, cite, None, None, None, as_of, [*it], [], [])
+        end = max(s.end for s in active)
+        names = "、".join(sorted({_SANCTION_NAMES[s.kind] for s in active}))
+        when = end + timedelta(days=1)
+        end_iso = end.isoformat()
+        return CR(nid, kind, label, "fail", f"{label}：处于{names}内，至{end_iso}", cite, f"至{end_iso}", None,
+                  None, when, [*it], [],
+                  [Gap(nid, "sanction", f"{label}：{names}至{end_iso}止，{when.isoformat()}起方可申报", when)])
+    return ev
 
 
-def _direction_in(node: DirectionIn, ctx: Ctx) -> ConditionResult:
-    names = {d.id: d.name for d in ctx.doc.directions}
-    mine = [d for d in ctx.profile.directions if d in names]
+def _c_direction_in(node: DirectionIn, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    names = dp.dir_names
+    values = frozenset(node.values)
     wanted = "、".join(names.get(v, v) for v in node.values)
-    if any(d in node.values for d in mine):
-        return _result(node, "pass", f"{node.label}：{names[mine[0]]}", ctx, observed=names[mine[0]])
-    if not mine:
-        return _fail(node, ctx, f"{node.label}：未选择本标准的专业方向", "direction",
-                     f"请选择专业方向（{'、'.join(names.values())}）", None, threshold=wanted)
-    return _fail(node, ctx, f"{node.label}：所选方向为{names[mine[0]]}", "direction",
-                 f"{node.label}：专业方向须为{wanted}", None, observed=names[mine[0]], threshold=wanted)
+    pass_msg = {d: f"{label}：{name}" for d, name in names.items()}
+    other_msg = {d: f"{label}：所选方向为{name}" for d, name in names.items()}
+    none_msg, none_gap = f"{label}：未选择本标准的专业方向", f"请选择专业方向（{dp.dir_all}）"
+    other_gap = f"{label}：专业方向须为{wanted}"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        mine = ctx.f.mine(dp)
+        if not mine:
+            return CR(nid, kind, label, "fail", none_msg, cite, None, wanted, None, None, [*it], [],
+                      [Gap(nid, "direction", none_gap, None)])
+        d = mine[0]  # the first direction chosen is the one reported
+        if values.isdisjoint(mine):
+            return CR(nid, kind, label, "fail", other_msg[d], cite, names[d], wanted, None, None, [*it], [],
+                      [Gap(nid, "direction", other_gap, None)])
+        return CR(nid, kind, label, "pass", pass_msg[d], cite, names[d], None, None, ctx.as_of, [*it], [], [])
+    return ev
 
 
-def _honour_in(node: HonourIn, ctx: Ctx) -> ConditionResult:
-    if any(h in node.values for h in ctx.profile.honours):
-        return _result(node, "pass", f"{node.label}：符合", ctx)
-    return _fail(node, ctx, f"{node.label}：无", "honour", f"{node.label}", None)
+def _c_honour_in(node: HonourIn, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    values = frozenset(node.values)
+    pass_msg, fail_msg = f"{label}：符合", f"{label}：无"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        if values.isdisjoint(ctx.f.profile.honours):
+            return CR(nid, kind, label, "fail", fail_msg, cite, None, None, None, None, [*it], [],
+                      [Gap(nid, "honour", label, None)])
+        return CR(nid, kind, label, "pass", pass_msg, cite, None, None, None, ctx.as_of, [*it], [], [])
+    return ev
 
 
-def _skill_level(node: SkillAtLeast, ctx: Ctx) -> ConditionResult:
-    s = ctx.profile.skill_level
-    if s is not None and s <= node.min_level:
-        return _result(node, "pass", f"{node.label}：符合", ctx)
-    return _fail(node, ctx, f"{node.label}：不满足", "honour", node.label, None)
+def _c_skill_level(node: SkillAtLeast, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    min_level = node.min_level
+    pass_msg, fail_msg = f"{label}：符合", f"{label}：不满足"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        s = ctx.f.profile.skill_level
+        if s is not None and s <= min_level:
+            return CR(nid, kind, label, "pass", pass_msg, cite, None, None, None, ctx.as_of, [*it], [], [])
+        return CR(nid, kind, label, "fail", fail_msg, cite, None, None, None, None, [*it], [],
+                  [Gap(nid, "honour", label, None)])
+    return ev
 
 
-def _judgement(node: JudgementNode, ctx: Ctx) -> ConditionResult:
-    found = ctx.judgements.get(node.id)
-    if found is True:
-        return _result(node, "pass", f"{node.label}：经评审认定符合", ctx, threshold=node.prompt)
-    if found is False:
-        return _fail(node, ctx, f"{node.label}：经评审认定不符合", "judgement",
-                     f"{node.label}：评审认定不符合（{node.prompt}）", None, threshold=node.prompt)
-    return _result(node, "review", f"{node.label}：需评审人员判断", ctx, threshold=node.prompt)
+def _c_judgement(node: JudgementNode, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    prompt = node.prompt
+    pass_msg, fail_msg = f"{label}：经评审认定符合", f"{label}：经评审认定不符合"
+    review_msg = f"{label}：需评审人员判断"
+    gap = f"{label}：评审认定不符合（{prompt}）"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        found = ctx.judgements.get(nid)
+        if found is True:
+            return CR(nid, kind, label, "pass", pass_msg, cite, None, prompt, None, ctx.as_of, [*it], [], [])
+        if found is False:
+            return CR(nid, kind, label, "fail", fail_msg, cite, None, prompt, None, None, [*it], [],
+                      [Gap(nid, "judgement", gap, None)])
+        return CR(nid, kind, label, "review", review_msg, cite, None, prompt, None, ctx.as_of, [*it], [], [])
+    return ev
 
 
 # ---------------------------------------------------------------- achievements
@@ -362,221 +632,429 @@ def _matches(a: Achievement, m: Match) -> bool:
         return False
     if m.standard_levels is not None and a.standard_level not in m.standard_levels:
         return False
-    for flag in ("granted", "accepted", "in_production"):
-        want = getattr(m, flag)
-        if want is not None and getattr(a, flag) is not want:
-            return False
+    if m.granted is not None and a.granted is not m.granted:
+        return False
+    if m.accepted is not None and a.accepted is not m.accepted:
+        return False
+    if m.in_production is not None and a.in_production is not m.in_production:
+        return False
     return m.min_output_wan is None or (a.annual_output_wan or 0) >= m.min_output_wan
 
 
-def _window_start(window: str, ctx: Ctx) -> tuple[date | None, str]:
-    if window == "none":
-        return None, ""
-    below = [(t.grade, t.obtained) for t in ctx.profile.titles if t.grade < ctx.grade]
-    if ctx.doc.params.vocational_qualification_as_title:  # a qualification standing in for the title (I-22)
-        below += [(_VQ_GRADE[q.grade], q.obtained) for q in ctx.profile.vocational_qualifications
-                  if _VQ_GRADE[q.grade] < ctx.grade]
-    if below:
-        top = max(g for g, _ in below)
-        start = min(d for g, d in below if g == top)
-        return start, f"取得{GRADE_NAMES[top]}职称（{start.isoformat()}）以来"
-    if ctx.doc.params.window_without_lower_title == "work_start" and ctx.profile.specialty_work_start:
-        ws = ctx.profile.specialty_work_start
-        return ws, f"从事本专业技术工作（{ws.isoformat()}）以来"
-    return None, ""
+class _Group:
+    """The Match shapes of one item or has_achievement node: an achievement qualifies if it meets any."""
+
+    __slots__ = ("id", "kinds", "matches")
+
+    def __init__(self, matches: Sequence[Match]):
+        self.matches = [(_intern("match", *((k, tuple(v) if isinstance(v, list) else v) for k, v in m)), m)
+                        for m in matches]
+        self.id = _intern("group", *(mid for mid, _ in self.matches))
+        self.kinds = frozenset(k for m in matches for k in m.kinds)
 
 
-def _usable(ctx: Ctx, window: str, exclude_used: bool) -> tuple[list[Achievement], list[str]]:
-    start, desc = _window_start(window, ctx)
-    usable, notes, early, used = [], [], 0, 0
-    for a in ctx.profile.achievements:
-        if start is not None and a.date < start:
-            early += 1
-        elif exclude_used and a.used_before:
-            used += 1
-        else:
-            usable.append(a)
-    if early:
-        notes.append(f"{early}项成果早于{desc}，不计入")
-    if used:
-        notes.append(f"{used}项成果已在以往职称评审中使用，不计入")
-    return usable, notes
+def _c_achievements(node: Achievements, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite = node.id, node.kind, node.label, node.cite
+    items = node.items
+    slot_of = {i.id: j for j, i in reversed(list(enumerate(items)))}  # items sharing an id share a count
+    # per item: id, label, cite, unit, judgement, slot of its count, message prefix, the two messages when
+    # nothing counts (none / a reviewer rejected it), hint
+    rows = [(i.id, i.label, i.cite, i.unit, i.judgement, slot_of[i.id], f"{i.label}：", f"{i.label}：无",
+             f"{i.label}：经评审认定不符合", f"{i.label}（{i.cite.section}）") for i in items]
+    # each achievement counts once, for the first item (fewest per 项) it meets
+    by_unit = [(_Group(items[j].match), slot_of[items[j].id])
+               for j in sorted(range(len(items)), key=lambda j: items[j].unit)]
+    distinct = node.counting == "distinct"
+    cumulative = node.counting == "cumulative"
+    need, windowed, exclude = node.need, node.window != "none", node.exclude_used_before
+    threshold = f"{len(items)}项中{need}项及以上" if node.enumerated else f"{need}项及以上"
+    it = (*node.interpretation, *node.interpretation, *(("I-08",) if node.enumerated else ()))
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        f = ctx.f
+        left, notes = ctx.usable(windowed, exclude)
+        counts = [0] * len(items)
+        if left:
+            for group, slot in by_unit:
+                if group.kinds.isdisjoint(f.kinds):
+                    continue
+                m = f.mask(group) & left
+                if m:
+                    left &= ~m
+                    i = 0
+                    while m:
+                        if m & 1:
+                            counts[slot] += f.counts[i]
+                        m >>= 1
+                        i += 1
+                    if not left:
+                        break
+        get_judgement = ctx.judgements.get
+        confirmed = pending = 0
+        children: list[ConditionResult] = []
+        for iid, ilabel, icite, unit, judgement, slot, prefix, none_msg, rejected_msg, _ in rows:
+            n = counts[slot]
+            verdict = get_judgement(iid)
+            if not n:
+                children.append(CR(iid, "item", ilabel, "fail", rejected_msg if verdict is False else none_msg, icite,
+                                   "0", None, None, None, [], [], []))
+                continue
+            units = n // unit
+            if distinct and units > 1:
+                units = 1
+            if units and judgement and verdict is None:
+                pending += units
+                outcome: Outcome = "review"
+                msg = f"{prefix}{units}项，需判断：{judgement}"
+            elif units and verdict is not False:
+                confirmed += units
+                outcome, msg = "pass", f"{prefix}{units}项"
+            else:
+                outcome = "fail"
+                msg = rejected_msg if verdict is False else f"{prefix}已有{n}个，{unit}个计1项"
+            children.append(CR(iid, "item", ilabel, outcome, msg, icite, str(n), None, None, None, [], [], []))
+        have = confirmed + pending
+        observed = f"已有{have}项（其中{pending}项需人工判断）" if pending else f"已有{have}项"
+        if notes:
+            observed += "；" + "；".join(notes)
+        if confirmed >= need:
+            return CR(nid, kind, label, "pass", f"{label}：{observed}，符合", cite, observed, threshold, None,
+                      ctx.as_of, [*it], children, [])
+        if have >= need:
+            return CR(nid, kind, label, "review", f"{label}：{observed}，待人工判断", cite, observed, threshold, None,
+                      ctx.as_of, [*it], children, [])
+        short = need - have
+        hints: list[str] = []
+        for row in rows:  # items already part-way first, then the rest in catalog order
+            rem = counts[row[5]] % row[3]
+            if rem and cumulative:
+                hints.insert(0, f"再有{row[3] - rem}个即满足“{row[1]}”")
+        hints += [row[9] for row in rows if cumulative or counts[row[5]] < row[3]]
+        gap = f"还差{short}项成果（{threshold}）：可选 " + "；".join(hints[:3])
+        return CR(nid, kind, label, "fail", f"{label}：{observed}，还差{short}项", cite, observed, threshold,
+                  f"{short}项", None, [*it], children, [Gap(nid, "achievement", gap, None)])
+    return ev
 
 
-def _achievements(node: Achievements, ctx: Ctx) -> ConditionResult:
-    usable, notes = _usable(ctx, node.window, node.exclude_used_before)
-    counts = {it.id: 0 for it in node.items}
-    by_unit = sorted(node.items, key=lambda it: it.unit)  # each achievement counts once, where it costs least
-    for a in usable:
-        for it in by_unit:
-            if any(_matches(a, m) for m in it.match):
-                counts[it.id] += a.count
-                break
-    confirmed = pending = 0
-    children: list[ConditionResult] = []
-    for it in node.items:
-        units = counts[it.id] // it.unit
-        if node.counting == "distinct":
-            units = min(units, 1)
-        verdict = ctx.judgements.get(it.id)
-        if units and it.judgement and verdict is None:
-            pending += units
-            outcome: Outcome = "review"
-            msg = f"{units}项，需判断：{it.judgement}"
-        elif units and verdict is not False:
-            confirmed += units
-            outcome, msg = "pass", f"{units}项"
-        else:
-            outcome = "fail"
-            msg = "经评审认定不符合" if verdict is False else (
-                f"已有{counts[it.id]}个，{it.unit}个计1项" if counts[it.id] else "无")
-        children.append(ConditionResult(id=it.id, kind="item", label=it.label, outcome=outcome,
-                                        message=f"{it.label}：{msg}", cite=it.cite, observed=str(counts[it.id])))
-    have = confirmed + pending
-    threshold = f"{len(node.items)}项中{node.need}项及以上" if node.enumerated else f"{node.need}项及以上"
-    interp = list(node.interpretation) + (["I-08"] if node.enumerated else [])
-    observed = f"已有{have}项" + (f"（其中{pending}项需人工判断）" if pending else "")
-    if notes:
-        observed += "；" + "；".join(notes)
-    base: dict[str, Any] = dict(observed=observed, threshold=threshold, children=children, interpretation=interp)
-    if confirmed >= node.need:
-        return _result(node, "pass", f"{node.label}：{observed}，符合", ctx, **base)
-    if have >= node.need:
-        return _result(node, "review", f"{node.label}：{observed}，待人工判断", ctx, **base)
-    short = node.need - have
-    hints: list[str] = []
-    for it in node.items:  # items already part-way first, then the rest in catalog order
-        rem = counts[it.id] % it.unit
-        if rem and node.counting == "cumulative":
-            hints.insert(0, f"再有{it.unit - rem}个即满足“{it.label}”")
-    open_items = [it for it in node.items if node.counting == "cumulative" or counts[it.id] < it.unit]
-    hints += [f"{it.label}（{it.cite.section}）" for it in open_items]
-    gap = f"还差{short}项成果（{threshold}）：可选 " + "；".join(hints[:3])
-    return _fail(node, ctx, f"{node.label}：{observed}，还差{short}项", "achievement", gap, None,
-                 shortfall=f"{short}项", **base)
+def _c_has_achievement(node: HasAchievement, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    group = _Group(node.match)
+    windowed, judgement = node.window != "none", node.judgement
+    none_msg, rejected_msg = f"{label}：无", f"{label}：经评审认定不符合"
 
-
-def _has_achievement(node: HasAchievement, ctx: Ctx) -> ConditionResult:
-    usable, _ = _usable(ctx, node.window, False)
-    hit = next((a for a in usable if any(_matches(a, m) for m in node.match)), None)
-    if hit is None:
-        return _fail(node, ctx, f"{node.label}：无", "achievement", node.label, None)
-    seen = hit.title or hit.kind.value
-    verdict = ctx.judgements.get(node.id)
-    if node.judgement and verdict is None:
-        return _result(node, "review", f"{node.label}：{seen}，需判断：{node.judgement}", ctx, observed=seen)
-    if verdict is False:
-        return _fail(node, ctx, f"{node.label}：经评审认定不符合", "judgement", node.label, None, observed=seen)
-    return _result(node, "pass", f"{node.label}：{seen}", ctx, observed=seen)
+    def ev(ctx: Ctx) -> ConditionResult:
+        usable = ctx.usable(windowed, False)[0]
+        m = ctx.f.mask(group) & usable if usable and not group.kinds.isdisjoint(ctx.f.kinds) else 0
+        if not m:
+            return CR(nid, kind, label, "fail", none_msg, cite, None, None, None, None, [*it], [],
+                      [Gap(nid, "achievement", label, None)])
+        a = ctx.f.achievements[(m & -m).bit_length() - 1]  # the first that qualifies
+        seen = a.title or a.kind.value
+        verdict = ctx.judgements.get(nid)
+        if judgement and verdict is None:
+            return CR(nid, kind, label, "review", f"{label}：{seen}，需判断：{judgement}", cite, seen, None, None,
+                      ctx.as_of, [*it], [], [])
+        if verdict is False:
+            return CR(nid, kind, label, "fail", rejected_msg, cite, seen, None, None, None, [*it], [],
+                      [Gap(nid, "judgement", label, None)])
+        return CR(nid, kind, label, "pass", f"{label}：{seen}", cite, seen, None, None, ctx.as_of, [*it], [], [])
+    return ev
 
 
 # ---------------------------------------------------------------- composites
 def _cost(gaps: list[Gap]) -> tuple[int, date]:
     """Fewest changes a person must make, then the earliest date: how to rank alternatives.
     Filling in missing data counts as half a change: it is the cheapest thing to fix."""
-    untimed = sum(1 if g.kind == "data" else 2 for g in gaps if g.ready_on is None)
-    latest = max((g.ready_on for g in gaps if g.ready_on is not None), default=date.min)
+    untimed, latest = 0, date.min
+    for g in gaps:
+        r = g.ready_on
+        if r is None:
+            untimed += 1 if g.kind == "data" else 2
+        elif r > latest:
+            latest = r
     return untimed, latest
 
 
-_BY_RANK: tuple[Outcome, ...] = ("fail", "review", "pass")
+def _c_all_of(node: AllOf, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    kids_ev = [_compile(c, dp) for c in node.children]
+    if not kids_ev:
+        raise ValueError(f"all_of {nid} has no children")
+    pass_msg = f"{label}：符合"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        kids: list[ConditionResult] = []
+        gaps: list[Gap] = []
+        failed: list[str] | None = None  # labels of the children that fail
+        rank = 2
+        ready: date | None = date.min  # the latest date; None as soon as one child cannot wait it out
+        for k_ev in kids_ev:
+            k = k_ev(ctx)
+            kids.append(k)
+            o = k.outcome
+            if o == "fail":
+                rank = 0
+                if failed is None:
+                    failed = [k.label]
+                else:
+                    failed.append(k.label)
+            elif o == "review" and rank:
+                rank = 1
+            if ready is not None:
+                r = k.ready_on
+                if r is None or r > ready:
+                    ready = r
+            if k.gaps:
+                gaps += k.gaps
+        msg = f"{label}：不满足（{'、'.join(failed)}）" if failed else pass_msg
+        return CR(nid, kind, label, _BY_RANK[rank], msg, cite, None, None, None, ready, [*it], kids, gaps)
+    return ev
 
 
-def _combine(node: AllOf | AnyOf, ctx: Ctx) -> ConditionResult:
-    kids = [_EVALUATORS[c.kind](c, ctx) for c in node.children]
-    ranks = [_ORDER[k.outcome] for k in kids]
-    if node.kind == "all_of":
-        rank = min(ranks)
-        ready: date | None = None
+def _c_any_of(node: AnyOf, dp: _DocPlan) -> Evaluator:
+    nid, kind, label, cite, it = node.id, node.kind, node.label, node.cite, tuple(node.interpretation)
+    kids_ev = [_compile(c, dp) for c in node.children]
+    if not kids_ev:
+        raise ValueError(f"any_of {nid} has no children")
+    ok_msg = [f"{label}：符合“{c.label}”" for c in node.children]
+    fail_msg = f"{label}：均不满足"
+
+    def ev(ctx: Ctx) -> ConditionResult:
+        kids: list[ConditionResult] = []
+        rank = first = 0  # the best outcome, and the first child with it
+        ready: date | None = None  # the earliest date
+        for k_ev in kids_ev:
+            k = k_ev(ctx)
+            r = _ORDER[k.outcome]
+            if r > rank:
+                rank, first = r, len(kids)
+            kids.append(k)
+            d = k.ready_on
+            if d is not None and (ready is None or d < ready):
+                ready = d
+        if rank:
+            return CR(nid, kind, label, _BY_RANK[rank], ok_msg[first], cite, None, None, None, ready, [*it], kids, [])
+        # report the closest alternative: fewest changes, then most conditions already met
+        best_key = None
+        gaps: list[Gap] = []
         for k in kids:
-            if k.ready_on is None:
-                ready = None
-                break
-            if ready is None or k.ready_on > ready:
-                ready = k.ready_on
-        gaps = [g for k in kids for g in k.gaps]
-        failed = [k.label for k in kids if k.outcome == "fail"]
-        msg = f"{node.label}：符合" if not failed else f"{node.label}：不满足（{'、'.join(failed)}）"
-    else:
-        rank = max(ranks)
-        ready = min((k.ready_on for k in kids if k.ready_on is not None), default=None)
-        if rank == 0:  # report the closest alternative: fewest changes, then most conditions already met
-            gaps = min(kids, key=lambda k: (_cost(k.gaps)[0], -sum(c.outcome != "fail" for c in k.children),
-                                            _cost(k.gaps)[1])).gaps
-            msg = f"{node.label}：均不满足"
-        else:
-            gaps = []
-            msg = f"{node.label}：符合“{kids[ranks.index(rank)].label}”"
-    return ConditionResult(node.id, node.kind, node.label, _BY_RANK[rank], msg, node.cite, None, None, None,
-                           ready, list(node.interpretation), kids, gaps)
+            untimed, latest = _cost(k.gaps)
+            key = (untimed, -sum(c.outcome != "fail" for c in k.children) if k.children else 0, latest)
+            if best_key is None or key < best_key:
+                best_key, gaps = key, k.gaps
+        return CR(nid, kind, label, "fail", fail_msg, cite, None, None, None, ready, [*it], kids, gaps)
+    return ev
 
 
-_EVALUATORS: dict[str, Callable[..., ConditionResult]] = {
-    "all_of": _combine,
-    "any_of": _combine,
-    "judgement": _judgement,
-    "education_years": _education_years,
-    "title_years": _title_years,
-    "assessments": _assessments,
-    "no_sanction": _no_sanction,
-    "direction_in": _direction_in,
-    "honour_in": _honour_in,
-    "skill_level": _skill_level,
-    "achievements": _achievements,
-    "has_achievement": _has_achievement,
+_COMPILERS: dict[str, Callable[..., Evaluator]] = {
+    "all_of": _c_all_of,
+    "any_of": _c_any_of,
+    "judgement": _c_judgement,
+    "education_years": _c_education_years,
+    "title_years": _c_title_years,
+    "assessments": _c_assessments,
+    "no_sanction": _c_no_sanction,
+    "direction_in": _c_direction_in,
+    "honour_in": _c_honour_in,
+    "skill_level": _c_skill_level,
+    "achievements": _c_achievements,
+    "has_achievement": _c_has_achievement,
 }
 
 
-def _eval(node: Node, ctx: Ctx) -> ConditionResult:
-    return _EVALUATORS[node.kind](node, ctx)
+def _compile(node: Node, dp: _DocPlan) -> Evaluator:
+    return _COMPILERS[node.kind](node, dp)
 
 
 # ---------------------------------------------------------------- routes and verdict
-def _route_result(kind: RouteKind, label: str, conditions: list[ConditionResult], route: Route | None,
-                  waived: list[str]) -> RouteResult:
-    outcome = min((c.outcome for c in conditions), key=_ORDER.__getitem__)
-    readies = [c.ready_on for c in conditions]
-    ready = None if any(r is None for r in readies) else max(r for r in readies if r is not None)
-    return RouteResult(route=kind, label=label, outcome=outcome, conditions=conditions,
-                       cite=route.cite if route else None, waived=waived, ready_on=ready,
-                       missing=[g for c in conditions for g in c.gaps],
-                       interview_required=bool(route and route.interview_required))
+def _path_candidates(nodes: Sequence[Node]) -> list[tuple[tuple[int, ...], bool]]:
+    """Where, in pre-order, a route's result tree holds a node that names its path (…edu_exp, …trigger)."""
+    out: list[tuple[tuple[int, ...], bool]] = []
+
+    def walk(ns: Sequence[Any], at: tuple[int, ...]) -> None:
+        for i, n in enumerate(ns):
+            here = (*at, i)
+            kind = getattr(n, "kind", "item")
+            if n.id.endswith("edu_exp") or n.id.endswith("trigger"):
+                out.append((here, kind == "any_of"))
+            walk(n.children if kind in ("all_of", "any_of") else n.items if kind == "achievements" else (), here)
+
+    walk(nodes, ())
+    return out
 
 
-def _walk(results: Iterable[ConditionResult]) -> Iterable[ConditionResult]:
-    for r in results:
-        yield r
-        yield from _walk(r.children)
+class _RoutePlan:
+    """An exceptional route of a level, compiled."""
+
+    __slots__ = ("adds", "candidates", "cite", "interview", "kept", "kind", "label", "trigger", "waived")
+
+    def __init__(self, route: Route, dp: _DocPlan, unique: list[str], by_id: dict[str, Node]):
+        self.kind, self.label, self.cite = route.kind, route.label, route.cite
+        self.trigger = _compile(route.trigger, dp)
+        self.kept = [k for k, i in enumerate(unique) if i not in route.waives]  # positions in the regular route
+        self.adds = [_compile(n, dp) for n in route.adds]
+        self.waived = tuple(route.waives)
+        self.interview = bool(route.interview_required)
+        self.candidates = _path_candidates([route.trigger, *(by_id[unique[k]] for k in self.kept), *route.adds])
 
 
-def _relevant(results: Iterable[ConditionResult]) -> Iterable[ConditionResult]:
-    """Like _walk, but inside any_of only the alternatives that decided its outcome."""
-    for r in results:
-        yield r
-        kids = r.children
-        if r.kind == "any_of":
-            kids = [k for k in kids if k.outcome == r.outcome]
-        yield from _relevant(kids)
+class _Plan:
+    """One level of one document, compiled."""
+
+    __slots__ = ("cond_ids", "conds", "doc", "dp", "grade", "regular_candidates", "route_interp", "routes", "rule",
+                 "summary", "unique", "usable_keys")
+
+    def __init__(self, doc: Document, rule: LevelRule):
+        self.doc, self.rule, self.dp = doc, rule, _doc_plan(doc)
+        self.grade = LEVELS[rule.id]
+        # the usable achievements depend on the grade and two parameters: levels alike share them in a call
+        # (index: windowed * 2 + excluding those used before)
+        self.usable_keys = tuple(_intern("usable", self.grade, self.dp.vq_as_title, self.dp.window_ws, w, x)
+                                 for w in (False, True) for x in (False, True))
+        self.conds = [_compile(n, self.dp) for n in rule.conditions]
+        # The regular route holds one result per condition id (the catalog lint keeps ids unique; should
+        # two conditions share one, the first keeps its place and the last its result).
+        self.cond_ids = [n.id for n in rule.conditions]
+        unique = list(dict.fromkeys(self.cond_ids))
+        self.unique = len(unique) == len(self.cond_ids)
+        by_id = {n.id: n for n in rule.conditions}
+        self.regular_candidates = _path_candidates([by_id[i] for i in unique])
+        self.routes = [_RoutePlan(route, self.dp, unique, by_id) for route in rule.routes]
+        self.route_interp: dict[str, frozenset[str]] = {}
+        for r in rule.routes:
+            self.route_interp[r.kind] = self.route_interp.get(r.kind, frozenset()) | frozenset(r.interpretation)
+        self.summary = {s: f"{doc.short_title}·{rule.title}：{STATUS_NAMES[s]}" for s in _STATUS.values()}
 
 
-def _path(route: RouteResult) -> tuple[str | None, str | None]:
+_DOC_PLANS: dict[int, _DocPlan] = {}
+_PLANS: dict[tuple[int, int], _Plan] = {}
+
+
+def _doc_plan(doc: Document) -> _DocPlan:
+    dp = _DOC_PLANS.get(id(doc))
+    if dp is None or dp.doc is not doc:  # the plan holds the document, so its id cannot be reused meanwhile
+        if len(_DOC_PLANS) > 256:  # catalogs loaded over and over (tests): keep the cache bounded
+            _DOC_PLANS.clear()
+        dp = _DOC_PLANS[id(doc)] = _DocPlan(doc)
+    return dp
+
+
+def _plan(doc: Document, rule: LevelRule) -> _Plan:
+    plan = _PLANS.get((id(doc), id(rule)))
+    if plan is None or plan.doc is not doc or plan.rule is not rule:
+        if len(_PLANS) > 1024:
+            _PLANS.clear()
+        plan = _PLANS[(id(doc), id(rule))] = _Plan(doc, rule)
+    return plan
+
+
+def _route_result(kind: str, label: str, conditions: list[ConditionResult], cite: object, waived: list[str],
+                  interview: bool) -> RouteResult:
+    rank = 2
+    ready: date | None = conditions[0].ready_on
+    missing: list[Gap] = []
+    for c in conditions:
+        r = _ORDER[c.outcome]
+        if r < rank:
+            rank = r
+        if ready is not None:
+            d = c.ready_on
+            if d is None or d > ready:
+                ready = d
+        if c.gaps:
+            missing += c.gaps
+    return RouteResult(kind, label, _BY_RANK[rank], conditions, cite, waived, ready, missing,  # type: ignore[arg-type]
+                       interview)
+
+
+def _path(conditions: list[ConditionResult], candidates: list[tuple[tuple[int, ...], bool]],
+          ) -> tuple[str | None, str | None]:
     """Which alternative qualified: the edu/experience path, or the 破格/直通车 trigger."""
-    for r in _walk(route.conditions):
-        if not (r.id.endswith("edu_exp") or r.id.endswith("trigger")) or r.outcome == "fail":
+    for at, any_of in candidates:
+        r = conditions[at[0]]
+        for i in at[1:]:
+            r = r.children[i]
+        if r.outcome == "fail":
             continue
-        if r.kind != "any_of":
+        if not any_of:
             return r.id, r.label
-        best = max(r.children, key=lambda k: _ORDER[k.outcome])  # first of the best: pass before review
+        want = _ORDER[r.outcome]  # first of the best: pass before review
+        best = next((k for k in r.children if _ORDER[k.outcome] == want), r.children[0])
         return best.id, best.label
     return None, None
 
 
-def _judgements(profile: Profile, doc: str, level: str) -> dict[str, bool]:
-    return {j.condition: j.passed for j in profile.judgements if j.document == doc and j.level == level}
+def _relevant(results: list[ConditionResult], used: set[str], review: list[ConditionResult]) -> None:
+    """Interpretations used and leaves awaiting review, in pre-order; inside any_of only the alternatives
+    that decided its outcome."""
+    for r in results:
+        if r.interpretation:
+            used.update(r.interpretation)
+        kids = r.children
+        if kids:
+            if r.kind == "any_of":
+                o = r.outcome
+                kids = [k for k in kids if k.outcome == o]
+            _relevant(kids, used, review)
+        elif r.outcome == "review":
+            review.append(r)
 
 
-_STATUS: dict[Outcome, Status] = {"pass": "eligible", "review": "needs_review", "fail": "ineligible",
-                                  "not_applicable": "eligible"}
+def _not_in_force(doc: Document, rule: LevelRule, as_of: date, validity: Validity, version: str) -> Verdict:
+    explain = validity.explain(as_of)
+    return Verdict(doc.id, doc.title, rule.id, rule.title, as_of, "not_in_force", explain, notes=[explain],
+                   catalog_version=version)
+
+
+def _run(plan: _Plan, f: _Facts, as_of: date, validity: Validity, version: str) -> Verdict:
+    """The verdict for one level of a document in force on `as_of`."""
+    doc, rule = plan.doc, plan.rule
+    ctx = Ctx(f, plan, f.judgements(doc.id, rule.id))
+    regular = [ev(ctx) for ev in plan.conds]
+    if not plan.unique:
+        regular = list(dict(zip(plan.cond_ids, regular, strict=True)).values())
+    routes = [_route_result("regular", ROUTE_NAMES["regular"], regular, None, [], False)]
+    for rp in plan.routes:
+        conds = [rp.trigger(ctx), *[regular[k] for k in rp.kept]]
+        if rp.adds:
+            conds += [ev(ctx) for ev in rp.adds]
+        routes.append(_route_result(rp.kind, rp.label, conds, rp.cite, list(rp.waived), rp.interview))
+
+    best_i = 0  # the first of the best outcome: regular on ties
+    for i, r in enumerate(routes):
+        if _ORDER[r.outcome] > _ORDER[routes[best_i].outcome]:
+            best_i = i
+    best = routes[best_i]
+    status = _STATUS[best.outcome]
+    path, path_label = _path(best.conditions, plan.routes[best_i - 1].candidates if best_i else plan.regular_candidates)
+    notes = validity.notes()
+    if best.interview_required and status != "ineligible":
+        notes.append("破格申报人员须参加面试答辩（" + (best.cite.section if best.cite else "") + "）")
+    missing: list[Gap] = []
+    eligible_from: date | None = as_of
+    if status == "ineligible":
+        closest_key = None
+        for r in routes:
+            key = _cost(r.missing)
+            if closest_key is None or key < closest_key:
+                closest_key, missing = key, r.missing
+        eligible_from = min((r.ready_on for r in routes if r.ready_on is not None), default=None)
+        if eligible_from is not None and not validity.in_force(eligible_from):
+            notes.append(f"按时间推算{eligible_from.isoformat()}起可满足，但届时本标准已不在有效期内："
+                         + validity.explain(eligible_from))
+            eligible_from = None
+    review: list[ConditionResult] = []
+    used = set(plan.route_interp.get(best.route, ()))
+    _relevant(best.conditions, used, review)
+    summary = plan.summary[status]
+    if status != "ineligible":
+        summary += f"（{ROUTE_NAMES[best.route]}" + (f"，{path_label}" if path_label else "") + "）"
+        return Verdict(doc.id, doc.title, rule.id, rule.title, as_of, status, summary, best.route, path, path_label,
+                       routes, missing, review, eligible_from, sorted(used), notes, version)
+    if eligible_from is not None:
+        summary += f"；如无其他变化，{eligible_from.isoformat()}起符合"
+    return Verdict(doc.id, doc.title, rule.id, rule.title, as_of, status, summary, None, None, None,
+                   routes, missing, review, eligible_from, sorted(used), notes, version)
 
 
 def evaluate(profile: Profile, document: str, level: str, as_of: date,
@@ -585,67 +1063,27 @@ def evaluate(profile: Profile, document: str, level: str, as_of: date,
     cat = catalog or default_catalog()
     doc = cat.document(document)
     rule = cat.level(document, level)
-    base = dict(document=doc.id, document_title=doc.title, level=rule.id, level_title=rule.title,
-                as_of=as_of, catalog_version=cat.version)
     validity = cat.validity(doc.id)
     if not validity.in_force(as_of):
-        return Verdict(status="not_in_force", summary=validity.explain(as_of),
-                       notes=[validity.explain(as_of)], **base)  # type: ignore[arg-type]
-    early = doc.params.professional_degree_years_early if any(
-        e.engineering_professional_degree for e in profile.education) else 0
-    cutoff = date(as_of.year, 12, 31) if doc.params.years_counted_to == "year_end" else as_of
-    ctx = Ctx(profile=profile, doc=doc, level=rule, grade=LEVELS[rule.id], as_of=as_of, cutoff=cutoff,
-              judgements=_judgements(profile, doc.id, rule.id), early_years=early)
-
-    evaluated = {n.id: _eval(n, ctx) for n in rule.conditions}
-    routes = [_route_result("regular", ROUTE_NAMES["regular"], list(evaluated.values()), None, [])]
-    for route in rule.routes:
-        conds = [_eval(route.trigger, ctx)] + [r for i, r in evaluated.items() if i not in route.waives]
-        conds += [_eval(n, ctx) for n in route.adds]
-        rr = _route_result(route.kind, route.label, conds, route, list(route.waives))
-        routes.append(rr)
-
-    best = max(routes, key=lambda r: _ORDER[r.outcome])  # max keeps the first (regular) on ties
-    status = _STATUS[best.outcome]
-    path, path_label = _path(best)
-    notes = validity.notes()
-    if best.interview_required and status != "ineligible":
-        notes.append("破格申报人员须参加面试答辩（" + (best.cite.section if best.cite else "") + "）")
-    missing: list[Gap] = []
-    eligible_from: date | None = as_of
-    if status == "ineligible":
-        closest = min(routes, key=lambda r: _cost(r.missing))
-        missing = closest.missing
-        eligible_from = min((r.ready_on for r in routes if r.ready_on is not None), default=None)
-        if eligible_from is not None and not validity.in_force(eligible_from):
-            notes.append(f"按时间推算{eligible_from.isoformat()}起可满足，但届时本标准已不在有效期内："
-                         + validity.explain(eligible_from))
-            eligible_from = None
-    review: list[ConditionResult] = []
-    used: set[str] = {i for rr in rule.routes if rr.kind == best.route for i in rr.interpretation}
-    for r in _relevant(best.conditions):
-        used.update(r.interpretation)
-        if r.outcome == "review" and not r.children:
-            review.append(r)
-    interps = sorted(used)
-    summary = f"{doc.short_title}·{rule.title}：{STATUS_NAMES[status]}"
-    if status != "ineligible":
-        summary += f"（{ROUTE_NAMES[best.route]}" + (f"，{path_label}" if path_label else "") + "）"
-    elif eligible_from is not None:
-        summary += f"；如无其他变化，{eligible_from.isoformat()}起符合"
-    return Verdict(status=status, summary=summary, route=best.route if status != "ineligible" else None,
-                   path=path if status != "ineligible" else None,
-                   path_label=path_label if status != "ineligible" else None,
-                   routes=routes, missing=missing, review_items=review, eligible_from=eligible_from,
-                   interpretations=interps, notes=notes, **base)  # type: ignore[arg-type]
+        return _not_in_force(doc, rule, as_of, validity, cat.version)
+    return _run(_plan(doc, rule), _Facts(profile, as_of), as_of, validity, cat.version)
 
 
 def evaluate_all(profile: Profile, as_of: date, catalog: Catalog | None = None) -> list[Verdict]:
     """'What can I apply for': every level of every document in force on `as_of`."""
     cat = catalog or default_catalog()
-    return [evaluate(profile, doc.id, lv.id, as_of, cat)
-            for doc in cat.documents.values() if cat.validity(doc.id).in_force(as_of)
-            for lv in doc.levels]
+    facts = _Facts(profile, as_of)  # shared by every level of this call only
+    out: list[Verdict] = []
+    for doc in cat.documents.values():
+        validity = cat.validity(doc.id)
+        if not validity.in_force(as_of):
+            continue
+        if cat.document(doc.id) is not doc:  # a catalog keyed other than by id: as evaluate() would see it
+            out += [evaluate(profile, doc.id, lv.id, as_of, cat) for lv in doc.levels]
+            continue
+        for lv in doc.levels:
+            out.append(_run(_plan(doc, lv), facts, as_of, validity, cat.version))
+    return out
 
 
 __all__ = ["LEVEL_NAMES", "add_years", "evaluate", "evaluate_all", "full_years"]
