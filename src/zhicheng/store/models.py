@@ -466,3 +466,416 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# ===========================================================================
+# Expert review (评审专家、评委会、评议组、评审会议、无记名投票) — owned by zhicheng.review
+#
+# Written only through zhicheng.review.service; see docs/review.md.  Ballot secrecy rests on two
+# tables: ``ballot_voters`` (who may vote / has voted, no choice, no timestamp) and ``ballots``
+# (the choice, a random id, no voter, no timestamp, no sequence; SQLite stores it WITHOUT ROWID
+# so not even the row order follows the casting order, and closing a ballot rewrites the box).
+
+from sqlalchemy import ForeignKeyConstraint, false  # noqa: E402 - section appended by the review module
+
+
+class CommitteeOrganisation(enum.StrEnum):
+    SERIES = "series"  # 按职称系列组建
+    SPECIALTY = "specialty"  # 按专业组建
+
+
+class ThresholdRule(enum.StrEnum):
+    INCLUSIVE = "inclusive"  # 2/3以上，含本数（人社部令第40号，I-17 默认）
+    EXCLUSIVE = "exclusive"  # 三分之二（不含）以上（青岛）
+
+
+class ConflictKind(enum.StrEnum):
+    KINSHIP = "kinship"  # 近亲属
+    ADVISOR = "advisor"  # 师生
+    COLLABORATION = "collaboration"  # 近年合作
+    SAME_UNIT = "same_unit"  # 同单位（统一社会信用代码）
+    COAUTHOR = "coauthor"  # 合著、共同发明（申报成果的合作者）
+    OTHER = "other"  # 其他利害关系
+
+
+class ConflictSource(enum.StrEnum):
+    DECLARED = "declared"  # 专家本人申报
+    DETECTED = "detected"  # 系统自动发现
+    AGENCY = "agency"  # 评审服务机构登记
+
+
+class ConflictStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISMISSED = "dismissed"
+
+
+class MeetingStatus(enum.StrEnum):
+    DRAFT = "draft"  # 拟定议程
+    ASSIGNED = "assigned"  # 已抽取专家、组成评议组
+    OPEN = "open"  # 会议进行中
+    CLOSED = "closed"  # 会议结束，会议记录已归档
+
+
+class ItemStatus(enum.StrEnum):
+    PENDING = "pending"
+    VOTING = "voting"
+    DECIDED = "decided"
+
+
+class VoterStatus(enum.StrEnum):
+    PENDING = "pending"  # 可投票，尚未投票
+    VOTED = "voted"
+    RECUSED = "recused"  # 回避
+    MISSED = "missed"  # 投票结束时未投票
+
+
+class BallotChoice(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    ABSTAIN = "abstain"
+
+
+class InterviewResult(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class Committee(Base):
+    """评审委员会, registered for one catalog document (and specialty) and the levels it covers.
+
+    ``threshold``, ``recused_count_as_present`` and ``interview_for_exceptional`` are copied onto
+    each meeting when it is created, so changing a setting never rewrites a meeting under way.
+    """
+
+    __tablename__ = "committees"
+    __table_args__ = (
+        _one_of("organised_by", CommitteeOrganisation),
+        _one_of("threshold", ThresholdRule),
+        CheckConstraint("min_members >= 3", name="min_members_at_least_3"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    document_id: Mapped[str] = mapped_column(String(64), index=True)
+    specialty: Mapped[str | None] = mapped_column(String(100))
+    organised_by: Mapped[str] = mapped_column(String(16))
+    levels: Mapped[list[str]] = mapped_column(JSONValue())
+    min_members: Mapped[int]
+    min_members_basis: Mapped[str | None] = mapped_column(Text)
+    threshold: Mapped[str] = mapped_column(
+        String(16), default=ThresholdRule.INCLUSIVE.value, server_default="inclusive"
+    )
+    recused_count_as_present: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    interview_for_exceptional: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CommitteeFiling(Base):
+    """核准备案 of a committee: valid from ``filed_on`` to ``expires_on`` inclusive (≤ 3 years)."""
+
+    __tablename__ = "committee_filings"
+    __table_args__ = (
+        CheckConstraint("expires_on >= filed_on", name="period_order"),
+        Index(None, "committee_id", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id", ondelete="CASCADE"))
+    filed_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Expert(Base):
+    """评审专家 (a user with role ``expert``): title, specialty, unit and the current term (≤ 3 years)."""
+
+    __tablename__ = "experts"
+    __table_args__ = (
+        CheckConstraint("title_grade BETWEEN 1 AND 5", name="title_grade_range"),
+        CheckConstraint("term_end >= term_start", name="term_order"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(100))
+    title_grade: Mapped[int]
+    specialty: Mapped[str] = mapped_column(String(100), index=True)
+    unit_name: Mapped[str] = mapped_column(String(200))
+    unit_uscc: Mapped[str | None] = mapped_column(String(18), index=True)
+    term_start: Mapped[dt.date] = mapped_column(Date)
+    term_end: Mapped[dt.date] = mapped_column(Date)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CommitteePoolEntry(Base):
+    """An expert in a committee's 专家库 (the pool meetings draw from)."""
+
+    __tablename__ = "committee_pool"
+
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id", ondelete="CASCADE"), primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.user_id"), primary_key=True, index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Conflict(Base):
+    """回避关系 between an expert and an application: typed, source-tracked, dismissible with a reason.
+
+    One row per (expert, application, kind, source).  A dismissed detected conflict stays
+    dismissed when detection runs again (the dismissal and its reason are kept).
+    """
+
+    __tablename__ = "conflicts"
+    __table_args__ = (
+        UniqueConstraint("expert_id", "application_id", "kind", "source"),
+        _one_of("kind", ConflictKind),
+        _one_of("source", ConflictSource),
+        _one_of("status", ConflictStatus),
+        CheckConstraint("status <> 'dismissed' OR dismissed_reason IS NOT NULL", name="dismissal_has_reason"),
+        Index(None, "application_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ConflictStatus.ACTIVE.value, server_default="active")
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONValue())
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
+    dismissed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dismissed_at: Mapped[dt.datetime | None]
+
+
+class Meeting(Base):
+    """评审会议 of a committee, with the committee's voting settings frozen at creation.
+
+    ``draw`` records the inputs of the random draw (seed, size, candidates, panel requests) so
+    that it can be re-run for audit; ``minutes`` is the archived 会议记录 and ``minutes_sha256``
+    its hash (also in the audit trail).
+    """
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        _one_of("status", MeetingStatus),
+        _one_of("threshold", ThresholdRule),
+        CheckConstraint("size IS NULL OR size % 2 = 1", name="size_odd"),
+        Index(None, "committee_id", "held_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(
+        String(16), default=MeetingStatus.DRAFT.value, server_default="draft", index=True
+    )
+    threshold: Mapped[str] = mapped_column(String(16))
+    recused_count_as_present: Mapped[bool] = mapped_column(Boolean)
+    interview_for_exceptional: Mapped[bool] = mapped_column(Boolean)
+    min_members: Mapped[int]
+    size: Mapped[int | None]
+    draw: Mapped[dict[str, Any] | None] = mapped_column(JSONValue())
+    minutes: Mapped[dict[str, Any] | None] = mapped_column(JSONValue())
+    minutes_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    assigned_at: Mapped[dt.datetime | None]
+    opened_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class MeetingMember(Base):
+    """An expert drawn for a meeting (the sitting's 评委), and whether they checked in (签到)."""
+
+    __tablename__ = "meeting_members"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    checked_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    checked_in_at: Mapped[dt.datetime | None]
+
+
+class ConflictDeclaration(Base):
+    """An expert's 回避申报 for a meeting; no material of the meeting opens before it."""
+
+    __tablename__ = "conflict_declarations"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    statement: Mapped[str] = mapped_column(Text)
+
+
+class Panel(Base):
+    """专业评议组 of a meeting (at least 3 experts drawn from the meeting's members)."""
+
+    __tablename__ = "panels"
+    __table_args__ = (UniqueConstraint("meeting_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class PanelMember(Base):
+    __tablename__ = "panel_members"
+
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class MeetingItem(Base):
+    """An application on a meeting's agenda, its panel, and the recorded tally once decided.
+
+    Tally columns: ``members`` (the sitting), ``attending`` (checked in when the ballot opened),
+    ``recused`` (of those), ``present`` (the denominator, I-18), ``yes``/``no``/``abstain``,
+    ``not_cast`` (eligible but no ballot), ``passed`` under ``threshold``; ``ballot_digest`` is the
+    SHA-256 of the sealed ballot box.
+    """
+
+    __tablename__ = "meeting_items"
+    __table_args__ = (
+        _one_of("status", ItemStatus),
+        Index(None, "application_id", "status"),
+    )
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    position: Mapped[int]
+    panel_id: Mapped[int | None] = mapped_column(ForeignKey("panels.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.PENDING.value, server_default="pending")
+    members: Mapped[int | None]
+    attending: Mapped[int | None]
+    recused: Mapped[int | None]
+    present: Mapped[int | None]
+    yes: Mapped[int | None]
+    no: Mapped[int | None]
+    abstain: Mapped[int | None]
+    not_cast: Mapped[int | None]
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    threshold: Mapped[str | None] = mapped_column(String(16))
+    ballot_digest: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None]
+
+
+class PanelScore(Base):
+    """One panel expert's quantitative score (0–100) and written opinion on one application."""
+
+    __tablename__ = "panel_scores"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["meeting_id", "application_id"],
+            ["meeting_items.meeting_id", "meeting_items.application_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    meeting_id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    score: Mapped[int]
+    opinion: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Interview(Base):
+    """面试答辩 record of an application at a meeting (required for 破格 when the committee says so)."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["meeting_id", "application_id"],
+            ["meeting_items.meeting_id", "meeting_items.application_id"],
+            ondelete="CASCADE",
+        ),
+        _one_of("result", InterviewResult),
+    )
+
+    meeting_id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    examiners: Mapped[list[int]] = mapped_column(JSONValue())
+    result: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BallotVoter(Base):
+    """Has-voted record: who may vote on one application and whether they did.  Never the choice,
+    never a time: rows are created together when the ballot opens."""
+
+    __tablename__ = "ballot_voters"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["meeting_id", "application_id"],
+            ["meeting_items.meeting_id", "meeting_items.application_id"],
+            ondelete="CASCADE",
+        ),
+        _one_of("status", VoterStatus),
+    )
+
+    meeting_id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class Ballot(Base):
+    """One secret ballot: a random id and the choice.  No voter, no timestamp, no sequence."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["meeting_id", "application_id"],
+            ["meeting_items.meeting_id", "meeting_items.application_id"],
+            ondelete="CASCADE",
+        ),
+        _one_of("choice", BallotChoice),
+        Index(None, "meeting_id", "application_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meeting_id: Mapped[int]
+    application_id: Mapped[int]
+    choice: Mapped[str] = mapped_column(String(16))
+
+
+__all__ += [  # extended by the review section
+    "Ballot",
+    "BallotChoice",
+    "BallotVoter",
+    "Committee",
+    "CommitteeFiling",
+    "CommitteeOrganisation",
+    "CommitteePoolEntry",
+    "Conflict",
+    "ConflictDeclaration",
+    "ConflictKind",
+    "ConflictSource",
+    "ConflictStatus",
+    "Expert",
+    "Interview",
+    "InterviewResult",
+    "ItemStatus",
+    "Meeting",
+    "MeetingItem",
+    "MeetingMember",
+    "MeetingStatus",
+    "Panel",
+    "PanelMember",
+    "PanelScore",
+    "ThresholdRule",
+    "VoterStatus",
+]
