@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field, ValidationError
 
-from zhicheng.api.errors import ApiError
+from zhicheng.api.errors import ApiError, errors
 from zhicheng.policy.catalog import default_catalog
 from zhicheng.policy.engine import evaluate, evaluate_all
 from zhicheng.policy.messages import translate_errors
@@ -90,7 +90,12 @@ def list_standards(
     return DocumentList(total=len(docs), offset=offset, limit=limit, items=docs[offset : offset + limit])
 
 
-@router.get("/standards/{document}/{level}", response_model=StandardText, summary="某层级的全部条件及原文出处")
+@router.get(
+    "/standards/{document}/{level}",
+    response_model=StandardText,
+    summary="某层级的全部条件及原文出处",
+    responses=errors(404),
+)
 def explain_standard(document: str, level: str) -> StandardText:
     cat = default_catalog()
     try:
