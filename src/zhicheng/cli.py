@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from zhicheng.policy.batch_cli import batch_app
 from zhicheng.policy.catalog import CatalogError, default_catalog, export_schema
 from zhicheng.policy.engine import evaluate, evaluate_all
 from zhicheng.policy.profile import LEVEL_NAMES, Profile, ProfileError, load_profile
@@ -59,9 +60,15 @@ def standards(as_of: Annotated[str | None, typer.Option("--as-of", help="日期�
         t.add_column(col)
     for d in cat.documents.values():
         v = cat.validity(d.id)
-        t.add_row(d.id, d.short_title, d.doc_no, "、".join(LEVEL_NAMES[lv.id] for lv in d.levels),
-                  d.effective_from.isoformat(), v.effective_to.isoformat() if v.effective_to else "长期",
-                  "在施" if v.in_force(on) else "[red]不在有效期[/red]")
+        t.add_row(
+            d.id,
+            d.short_title,
+            d.doc_no,
+            "、".join(LEVEL_NAMES[lv.id] for lv in d.levels),
+            d.effective_from.isoformat(),
+            v.effective_to.isoformat() if v.effective_to else "长期",
+            "在施" if v.in_force(on) else "[red]不在有效期[/red]",
+        )
     console.print(t)
 
 
@@ -124,8 +131,9 @@ def forecast(
     for v in verdicts:
         route = "" if v.route is None else f"{v.route}/{v.path_label or ''}"
         when = v.eligible_from.isoformat() if v.eligible_from else "—（仅靠时间不能满足）"
-        t.add_row(v.document, v.level_title, STATUS_NAMES[v.status], route, when,
-                  "；".join(g.message for g in v.missing[:3]))
+        t.add_row(
+            v.document, v.level_title, STATUS_NAMES[v.status], route, when, "；".join(g.message for g in v.missing[:3])
+        )
     console.print(t)
 
 
@@ -173,8 +181,10 @@ def demo() -> None:
         console.print("数据库中已有数据，未载入演示数据。")
         return
     console.print(f"已载入演示数据：{counts}。所有演示账号的密码：{DEMO_PASSWORD}")
-    console.print("账号：admin、agency、bureau、dept_qd、unit_ai、unit_iiot、expert1 … expert7、"
-                  "申报人 zhangwei、lina、wangfang、liuyang、chenjing、zhaolei、sunli")
+    console.print(
+        "账号：admin、agency、bureau、dept_qd、unit_ai、unit_iiot、expert1 … expert7、"
+        "申报人 zhangwei、lina、wangfang、liuyang、chenjing、zhaolei、sunli"
+    )
 
 
 @app.command()
@@ -225,6 +235,7 @@ def sweep(as_of: Annotated[str | None, typer.Option("--as-of", help="日期，�
 
 db_app = typer.Typer(help="数据库")
 app.add_typer(db_app, name="db")
+app.add_typer(batch_app, name="batch")
 
 
 @db_app.command("upgrade")

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from zhicheng import __version__
+from zhicheng import __version__, web
 from zhicheng.api import applications, auth, errors, evidence, notices, oversight, policy, rounds
 from zhicheng.api.deps import Clock, Runtime, Settings, as_clock
 from zhicheng.api.errors import error_json
@@ -110,6 +110,8 @@ def create_app(
         oversight.router,
     ):
         app.include_router(router)
+
+    web.install(app)
 
     @app.get("/api/health", tags=["运维 ops"], summary="健康检查", response_model=Health)
     def health() -> Health:

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -149,10 +149,19 @@ def translate_request_errors(errors: Sequence[Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _page_error(request: Request, status: int, message: str) -> Response | None:
+    """An HTML page for a browser path when the web pages are installed (``app.state.render_error``)."""
+    render = getattr(request.app.state, "render_error", None)
+    if render is None or request.url.path.startswith(("/api/", "/docs", "/openapi", "/redoc")):
+        return None
+    response: Response = render(request, status, message)
+    return response
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return domain_error_response(exc)
+    async def _api(request: Request, exc: ApiError) -> Response:
+        return _page_error(request, exc.status, exc.message) or domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -160,13 +169,14 @@ def install(app: FastAPI) -> None:
         return error_json(422, "invalid_input", "输入有误：" + "；".join(f"{p}：{m}" for p, m in fields[:5]), fields)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = (
             exc.detail
             if isinstance(exc.detail, str) and exc.status_code not in _HTTP_MESSAGES
             else _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
         )
-        return error_json(exc.status_code, f"http_{exc.status_code}", message, headers=exc.headers)
+        page = _page_error(request, exc.status_code, message)
+        return page or error_json(exc.status_code, f"http_{exc.status_code}", message, headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -175,6 +185,9 @@ def install(app: FastAPI) -> None:
         return error_json(409, "conflict", "数据已被其他请求修改或重复提交，请刷新后重试")
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error", exc_info=exc)
-        return error_json(500, "internal_error", "服务器内部错误，请稍后重试；如持续出现请联系管理员")
+        message = "服务器内部错误，请稍后重试；如持续出现请联系管理员"
+        return _page_error(request, 500, message) or error_json(
+            500, "internal_error", "服务器内部错误，请稍后重试；如持续出现请联系管理员"
+        )

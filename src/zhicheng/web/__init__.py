@@ -18,3 +18,4 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
+    app.state.render_error = pages.render_error  # browser paths get an HTML page, /api keeps JSON
