@@ -221,7 +221,9 @@ def serve(
     if sweep_every > 0:
         threading.Thread(target=sweeper, daemon=True, name="correction-sweeper").start()
     console.print(f"zhicheng 已启动：http://{host}:{port}/    API 文档：http://{host}:{port}/docs")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    application = create_app()
+    application.state.demo_password = DEMO_PASSWORD if with_demo else None  # the login page lists demo accounts
+    uvicorn.run(application, host=host, port=port, log_level="info")
 
 
 @app.command()

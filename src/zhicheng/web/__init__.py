@@ -12,10 +12,13 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the pages, their static files and the security headers on the application."""
-    from zhicheng.web import pages
+    from zhicheng.web import pages, session
     from zhicheng.web.security import SecurityHeaders
 
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
+    app.include_router(session.router)
+    # role pages: one module and router per role (web/<role>.py), each registered here
+    app.add_exception_handler(session.LoginRequired, session.login_redirect)  # type: ignore[arg-type]
     app.state.render_error = pages.render_error  # browser paths get an HTML page, /api keeps JSON

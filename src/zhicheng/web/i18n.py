@@ -47,6 +47,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "details": ("详情", "Details"),
     "none": ("无", "None"),
     "add_row": ("再加一行", "Add a row"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "login_hint": (
+        "连续5次密码错误账号将锁定15分钟。申报人请先实名注册；工作人员账号由管理员开通。",
+        "Five wrong passwords lock the account for 15 minutes. Staff accounts are created by the administrator.",
+    ),
     "privacy": ("自查不保存任何数据。", "The self-check stores nothing."),
 }
 

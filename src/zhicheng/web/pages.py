@@ -34,8 +34,12 @@ def today(request: Request) -> dt.date:
 
 
 def current_user(request: Request) -> Any:
-    """The logged-in user for pages (set by web.work's session lookup), or None."""
-    return getattr(request.state, "user", None)
+    """The logged-in user: set by a role page's ``PageCall``; public pages look the session cookie up here."""
+    if not hasattr(request.state, "user"):
+        from zhicheng.web.session import user_from_cookie
+
+        request.state.user = user_from_cookie(request)
+    return request.state.user
 
 
 def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
