@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from api_support import AI_SENIOR, PASSWORD, PDF, PNG, Api, D, make_api, new_id_number, seed_user
 from fastapi.testclient import TestClient
+from review_support import http_committee, http_meeting_ready
 from sqlalchemy import Engine
 
 
@@ -158,10 +159,29 @@ def test_beijing_procedure_over_http(http: Api) -> None:
     assert judgements
     app = ok(act("agency", "accept", app["version"], data={"judgements": judgements}))
     assert app["state"] == "committee" and app["verdict_at_review"]["status"] == "eligible"
+    # ---- the committee: a bare record_pass is refused; a real meeting and secret ballot decide
     at(D(2026, 11, 10))
-    app = ok(act("agency", "record_pass", app["version"]))
+    refused(act("agency", "record_pass", app["version"]), 409, "尚无评委会表决结果")
+    experts = {}
+    for i in range(3):
+        body = {"username": f"expert{i}", "password": PASSWORD, "display_name": f"专家{i}", "role": "expert"}
+        experts[f"x{i}"] = ok(api.post("admin", "/api/users", json=body), 201)["id"]
+        api.tokens[f"x{i}"] = api.login(f"expert{i}")
+    committee = http_committee(api, "agency", list(experts.values()))
+    meeting, members = http_meeting_ready(api, "agency", experts, committee, [app_id], D(2026, 11, 10))
+    ballot = f"/api/meetings/{meeting}/applications/{app_id}/ballot"
+    ok(api.post("agency", f"{ballot}/open"))
+    for name in members:
+        assert api.post(name, f"{ballot}/votes", json={"choice": "yes"}).status_code == 204
+    tally = ok(api.post("agency", f"{ballot}/close"))
+    assert (tally["yes"], tally["present"], tally["passed"], tally["state"]) == (3, 3, True, "acceptance")
+    minutes = ok(api.post("agency", f"/api/meetings/{meeting}/close"))
+    assert minutes["items"][0]["tally"]["passed"]
+    assert ok(api.get("bureau", f"/api/meetings/{meeting}/minutes")) == minutes
+    app = ok(api.get("agency", f"/api/applications/{app_id}"))
+    assert app["state"] == "acceptance"
     at(D(2026, 12, 1))
-    app = ok(act("bureau", "accept_results", app["version"]))
+    app = ok(act("bureau", "accept_results", app["version"], data={"approval_number": "京人社职字〔2026〕18号"}))
     assert app["state"] == "results_notice"
 
     # ---- the results notice, a public objection, its decision, the certificate

@@ -19,6 +19,7 @@ from api_support import AI_SENIOR, PDF, SECRET, Api, D, make_api, new_uscc, seed
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from review_support import build_meeting, seat
 from schemathesis.checks import not_a_server_error
 
 from zhicheng.accounts.passwords import hash_password
@@ -34,8 +35,9 @@ from zhicheng.store.models import (
     User,
 )
 from zhicheng.store.testing import add_application, add_round, migrated_engine, postgres_unavailable_reason
+from zhicheng.workflow.rights import Actor
 
-ROLES = ("anon", "applicant", "unit", "agency", "bureau", "admin")
+ROLES = ("anon", "applicant", "unit", "agency", "expert", "bureau", "admin")
 EXAMPLES = int(os.environ.get("ZHICHENG_FUZZ_EXAMPLES", "20"))  # per operation; raise it for a deeper run
 
 
@@ -75,6 +77,7 @@ def fuzz(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 "applicant": seed_user(engine, "applicant", pw, unit_id=unit_id),
                 "unit": seed_user(engine, "unit", pw, unit_id=unit_id),
                 "agency": seed_user(engine, "agency", pw),
+                "expert": seed_user(engine, "expert", pw),
                 "bureau": seed_user(engine, "bureau", pw),
                 "admin": seed_user(engine, "admin", pw),
             }
@@ -113,11 +116,41 @@ def fuzz(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                     )
                     record_file(s, stored.sha256, len(PDF), stored.media_type)
                     s.add(ApplicationEvidence(application_id=app_row.id, sha256=stored.sha256, filename="a.pdf"))
+                waiting = [
+                    add_application(
+                        s,
+                        rnd,
+                        s.get(User, users["applicant"].id),
+                        level="senior_engineer",
+                        state="committee",
+                        unit_id=unit_id,
+                        profile=AI_SENIOR,
+                    ).id
+                    for rnd in (
+                        add_round(s, year=2026, document_id="ai_bj_2020", levels=["engineer", "senior_engineer"])
+                        for _ in range(2)
+                    )
+                ]
+            review_world(engine, users, waiting, pw)
             yield Fuzz(api, {r: u.id for r, u in users.items()})
+
+
+def review_world(engine: Any, users: dict[str, Any], waiting: list[int], pw: str) -> None:
+    """A committee of five experts (the "expert" role among them, another recused from the first
+    application), a meeting with its ballot on that application open, and a draft meeting for the other:
+    generated ids then hit committees, meetings, conflicts and agenda items in several states."""
+    others = [Actor(seed_user(engine, "expert", pw).id, "expert") for _ in range(4)]
+    members = [Actor(users["expert"].id, "expert"), *others]
+    agency = Actor(users["agency"].id, "agency")
+    committee = seat(engine, agency, [m.user_id for m in members], D(2026, 9, 3), document="ai_bj_2020")
+    common = {"agency": agency, "committee_id": committee, "members": members, "today": D(2026, 9, 3)}
+    build_meeting(engine, app_id=waiting[0], panel=members[:4], recused=members[4], phase="voting", **common)
+    build_meeting(engine, app_id=waiting[1], panel=members[:4], recused=members[4], phase="draft", **common)
 
 
 @pytest.fixture
 def fuzz_schema(fuzz: Fuzz) -> Any:
+    fuzz.api.app.openapi()  # built once here: the loader's 10 s timeout is too short on a busy machine
     return schemathesis.openapi.from_asgi("/openapi.json", fuzz.api.app)
 
 

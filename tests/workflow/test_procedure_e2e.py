@@ -4,14 +4,18 @@ on SQLite and on PostgreSQL (the `engine` fixture runs both)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
+from sqlalchemy import select
 
 from zhicheng.errors import DomainError
+from zhicheng.review import service as review
+from zhicheng.review.sitting import hold_meeting, seat_committee
 from zhicheng.store import audit
 from zhicheng.store.db import transaction
-from zhicheng.store.models import Application, Department, Unit
-from zhicheng.store.testing import add_user
+from zhicheng.store.models import Application, AuditEntry, Department, Unit, User
+from zhicheng.store.testing import add_application, add_round, add_user
 from zhicheng.workflow import service as svc
 from zhicheng.workflow.rights import Actor
 
@@ -94,6 +98,36 @@ def review_judgements(engine, user, today, app_id):
         return [{"condition": r.id, "passed": True, "note": "材料核实"} for r in v.review_items]
 
 
+def committee_sitting(engine, u, document, level, app_ids, day, choices=None) -> int:
+    """A real meeting: 3 experts drawn, declared, scored, checked in, one secret ballot per application."""
+    with transaction(engine) as s:
+        experts = [actor(add_user(s, "expert", display_name=f"专家{i}")) for i in range(3)]
+        committee_id = seat_committee(
+            ctx(s, u["agency"], D(2026, 8, 1)),
+            name=f"{document}评委会{uuid.uuid4().hex[:6]}",
+            document_id=document,
+            levels=[level],
+            expert_ids=[e.user_id for e in experts],
+            specialty="工程技术",
+            filed_on=D(2026, 1, 1),
+            expires_on=D(2028, 12, 31),
+            reference="测试备案〔2026〕1号（非真实文件）",
+            term=(D(2025, 1, 1), D(2027, 12, 31)),
+            min_members_basis="测试数据：假定省级人社部门同意调整人数（非真实文件）",
+            threshold="exclusive" if document == "iiot_qd_2023" else "inclusive",
+        )
+    votes = {a: {e.user_id: c for e, c in zip(experts, choices or (), strict=False)} for a in app_ids}
+    return hold_meeting(
+        engine,
+        agency=actor(u["agency"]),
+        experts=experts,
+        committee_id=committee_id,
+        application_ids=app_ids,
+        held_on=day,
+        choices=votes,
+    )
+
+
 def run_procedure(engine, people, document, level, profile, department: bool):
     u = people
     with transaction(engine) as s:
@@ -150,8 +184,17 @@ def run_procedure(engine, people, document, level, profile, department: bool):
     assert judgements, "qualitative conditions must be listed for the reviewer"
     state, _ = step(engine, u["agency"], D(2026, 9, 15), app_id, "accept", data={"judgements": judgements})
     assert state == "committee"
-    state, _ = step(engine, u["agency"], D(2026, 11, 10), app_id, "record_pass")
-    state, _ = step(engine, u["bureau"], D(2026, 12, 1), app_id, "accept_results")
+    # the committee's result is the sealed secret ballot: a bare record_pass is refused
+    with pytest.raises(DomainError, match="尚无评委会表决结果") as refused, transaction(engine) as s:
+        svc.act(ctx(s, u["agency"], D(2026, 11, 10)), app_id, "record_pass")
+    assert refused.value.status == 409
+    meeting_id = committee_sitting(engine, u, document, level, [app_id], D(2026, 11, 10))
+    with transaction(engine) as s:
+        assert s.get(Application, app_id).state == "acceptance"
+        assert review.committee_result(s, app_id) is True
+        assert review.minutes(ctx(s, u["bureau"], D(2026, 11, 11)), meeting_id)["items"][0]["tally"]["passed"]
+    approval = {"approval_number": "京人社职字〔2026〕18号"}
+    state, _ = step(engine, u["bureau"], D(2026, 12, 1), app_id, "accept_results", data=approval)
     assert state == "results_notice"
     with transaction(engine) as s:
         notice = svc.current_notice(s, s.get(Application, app_id), "results")
@@ -328,3 +371,27 @@ def test_wrong_role_and_wrong_step_are_refused(engine, people):
         svc.act(ctx(s, u["unit"], D(2026, 9, 2)), app_id, "certify")
     with pytest.raises(DomainError, match="须填写理由"), transaction(engine) as s:
         svc.act(ctx(s, u["unit"], D(2026, 9, 2)), app_id, "return")
+
+
+def test_committee_step_follows_the_sealed_ballot(engine, people):
+    """record_pass/record_fail take the ballot's result: none without a closed ballot, never the opposite."""
+    u = people
+    with transaction(engine) as s:
+        rnd = add_round(s, document_id="ai_bj_2020", levels=["senior_engineer"], year=2026)
+        applicant = s.get(User, u["applicant"].id)
+        app_id = add_application(
+            s, rnd, applicant, level="senior_engineer", state="committee", unit_id=applicant.unit_id
+        ).id
+    for action in ("record_pass", "record_fail"):
+        with pytest.raises(DomainError, match="须在评审会议上进行无记名投票") as exc, transaction(engine) as s:
+            svc.act(ctx(s, u["agency"], D(2026, 11, 10)), app_id, action)
+        assert exc.value.code == "no_ballot_result"
+    committee_sitting(engine, u, "ai_bj_2020", "senior_engineer", [app_id], D(2026, 11, 10), ["yes", "no", "no"])
+    with transaction(engine) as s:
+        app = s.get(Application, app_id)
+        assert app.state == "failed" and review.committee_result(s, app_id) is False
+        trail = select(AuditEntry.action).where(AuditEntry.entity == "application", AuditEntry.entity_id == str(app_id))
+        assert list(s.scalars(trail.order_by(AuditEntry.seq)))[-1] == "record_fail"
+        with pytest.raises(DomainError, match="评委会无记名投票结果为“未通过”，不能登记为“通过”"):
+            svc.GUARDS["committee_passed"](ctx(s, u["agency"], D(2026, 11, 10)), app, {})
+        assert audit.verify(s).ok

@@ -52,7 +52,8 @@ class ActionIn(In):
     data: dict[str, Any] = Field(
         default_factory=dict,
         description="操作数据：submit 需 {pledge: true}；request_correction 需 {items: [...], workdays}；"
-        "accept 需 {judgements: [{condition, passed, note}]}",
+        "accept 需 {judgements: [{condition, passed, note}]}；"
+        "accept_results 需 {approval_number}（批准文号；或先 POST /api/acceptances 整批验收）",
     )
 
 
@@ -108,7 +109,7 @@ def get_application(application_id: ApplicationId, call: UserCall) -> Applicatio
     "/applications/{application_id}",
     response_model=ApplicationDetail,
     summary="修改申报材料或申报途径（申报人，填写或补正阶段）",
-    responses=errors(401, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 422),
 )
 def update_application(
     application_id: ApplicationId,

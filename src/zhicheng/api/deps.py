@@ -1,7 +1,8 @@
 """Request plumbing shared by every router.
 
 * :class:`Settings`: database URL (``store.db.database_url``), data and evidence folders, upload limit,
-  token lifetime and the lock-out policy (5 failures → locked 15 minutes, as on the Shandong platform).
+  token lifetime and the lock-out policy (5 failures → locked 15 minutes, as on the Shandong platform),
+  how long expired tokens and idempotency records are kept (the sweeper, ``workflow.service.purge_expired``).
 * :class:`Runtime`: what one app instance holds (engine on ``app.state.engine``, created and migrated on
   first use; the personal-data protector; the evidence store).
 * :class:`Clock` on ``app.state.clock``: ``now()`` (UTC) and ``today()`` (the calendar day in Beijing);
@@ -71,6 +72,9 @@ class Settings:
     token_lifetime: dt.timedelta = dt.timedelta(hours=8)
     max_failed_logins: int = 5
     lockout: dt.timedelta = dt.timedelta(minutes=15)
+    # the hourly sweeper deletes tokens expired or revoked longer ago, and older idempotency records
+    token_retention: dt.timedelta = dt.timedelta(days=1)
+    idempotency_retention: dt.timedelta = dt.timedelta(days=7)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -84,6 +88,10 @@ class Settings:
             values["max_upload_bytes"] = int(float(env["ZHICHENG_MAX_UPLOAD_MB"]) * 1024 * 1024)
         if env.get("ZHICHENG_TOKEN_HOURS", "").strip():
             values["token_lifetime"] = dt.timedelta(hours=float(env["ZHICHENG_TOKEN_HOURS"]))
+        if env.get("ZHICHENG_TOKEN_RETENTION_DAYS", "").strip():
+            values["token_retention"] = dt.timedelta(days=float(env["ZHICHENG_TOKEN_RETENTION_DAYS"]))
+        if env.get("ZHICHENG_IDEMPOTENCY_DAYS", "").strip():
+            values["idempotency_retention"] = dt.timedelta(days=float(env["ZHICHENG_IDEMPOTENCY_DAYS"]))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -1,17 +1,14 @@
 """Evidence files (证明材料): upload to an application, list, download.
 
-Upload is a change of the application's materials, so it goes through ``service.update_application``:
-only the applicant, only while filling in or correcting, compare-and-set on the version. The type is
-judged from the content (PDF, JPEG, PNG), never from the name; the size limit is a setting. Download is
-for whoever may view the application (``service.get_application``).
+A thin router over ``service.attach_evidence`` (upload: only the applicant, only while filling in or
+correcting, compare-and-set on the version; the type judged from the content, never the name; the size limit
+a setting) and ``service.get_application`` (list and download: whoever may view the application).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import unicodedata
-from pathlib import PurePosixPath
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,7 +19,7 @@ from sqlalchemy import select
 from zhicheng.api.deps import MAX_ID, ApplicationId, Call, IdempotencyKey, PagingDep, UserCall, fetch_page
 from zhicheng.api.schemas import Page, errors
 from zhicheng.errors import DomainError, not_found
-from zhicheng.store.files import MEDIA_TYPES, EvidenceError, record_file
+from zhicheng.store.files import MEDIA_TYPES
 from zhicheng.store.models import ApplicationEvidence, EvidenceFile
 from zhicheng.workflow import service as svc
 
@@ -46,11 +43,7 @@ class EvidencePage(Page):
     items: list[EvidenceOut]
 
 
-def clean_filename(name: str | None) -> str:
-    """The last path component, printable characters only, at most 255 characters."""
-    base = PurePosixPath((name or "").replace("\\", "/")).name
-    base = "".join(ch for ch in base if ch.isprintable() and unicodedata.category(ch) != "Cs").strip()
-    return base[:255] or "未命名文件"
+clean_filename = svc.clean_filename  # the web pages and the Excel import name files the same way
 
 
 def _out(ev: ApplicationEvidence, media_type: str, size: int) -> EvidenceOut:
@@ -69,30 +62,17 @@ def _out(ev: ApplicationEvidence, media_type: str, size: int) -> EvidenceOut:
 def attach_evidence(
     call: Call, application_id: int, data: bytes, filename: str, achievement_index: int | None, version: int | None
 ) -> EvidenceOut:
-    store = call.runtime.evidence
-    try:
-        store.check(data, filename)
-    except EvidenceError as exc:
-        raise DomainError(422, "invalid_file", str(exc), [("file", str(exc))]) from None
-    svc.update_application(call.ctx, application_id, expected_version=version)
-    stored = store.put(data, filename)  # content-addressed: an aborted transaction leaves a harmless orphan
-    record_file(call.session, stored.sha256, len(data), stored.media_type)
-    ev = ApplicationEvidence(
-        application_id=application_id,
-        sha256=stored.sha256,
+    """``service.attach_evidence`` with the app's evidence store, as the response model."""
+    done = svc.attach_evidence(
+        call.ctx,
+        application_id,
+        store=call.runtime.evidence,
+        data=data,
         filename=filename,
         achievement_index=achievement_index,
-        uploaded_at=call.now,
+        expected_version=version,
     )
-    call.session.add(ev)
-    call.session.flush()
-    call.ctx.audit(
-        "attach_evidence",
-        "application",
-        application_id,
-        payload={"evidence_id": ev.id, "sha256": stored.sha256, "filename": filename, "achievement": achievement_index},
-    )
-    return _out(ev, stored.media_type, len(data))
+    return _out(done.evidence, done.media_type, done.size)
 
 
 @router.post(
@@ -101,7 +81,7 @@ def attach_evidence(
     response_model=EvidenceOut,
     summary="上传证明材料（PDF、JPG、PNG，按内容判断类型）",
     description="multipart/form-data：file（文件），可选 achievement_index（对应第几项成果，从0起）、version。",
-    responses=errors(401, 404, 409, 413, 422),
+    responses=errors(401, 403, 404, 409, 413, 422),
 )
 def upload_evidence(
     application_id: ApplicationId,

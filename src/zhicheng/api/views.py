@@ -1,14 +1,12 @@
 """Read models of the API: how rounds and applications are shown, and the one list filter for applications.
 
 No rule is decided here: what a caller may see or do comes from ``Rights`` (``application_scope``,
-``can_view_application``, ``allowed_actions``); this module only turns the answers into queries and
-response models.
+``allowed_actions``); this module only turns the answers into queries and response models.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -29,6 +27,7 @@ from zhicheng.store.models import (
     User,
 )
 from zhicheng.workflow.procedures import PROCEDURES, VETO
+from zhicheng.workflow.rights import ALL_STATES as STATES
 from zhicheng.workflow.rights import ROLE_NAMES, Rights
 from zhicheng.workflow.service import Context
 
@@ -40,44 +39,29 @@ _EXTRA_ACTIONS = {
     "expire": "逾期未补正，视为放弃申报",
     VETO.name: VETO.label,
 }
-ALL_STATES: tuple[str, ...] = tuple(sorted({s for p in PROCEDURES.values() for s in p.steps}))
+ALL_STATES: tuple[str, ...] = tuple(sorted(STATES))
 
 
 # ---------------------------------------------------------------- visibility
-@dataclass
-class _Probe:
-    applicant_id: int
-    unit_id: int | None
-    state: str
-    document_id: str
-
-
 def visibility_filter(rights: Rights) -> ColumnElement[bool]:
-    """The WHERE clause of every application list and count: exactly what ``Rights`` lets the actor see.
-
-    ``Rights.application_scope()`` says whose applications (own / one unit / some units / all / none);
-    which states of those the actor may see is asked of ``Rights.can_view_application`` once per state
-    with a probe application inside the scope, so the list can never drift from the detail check.
-    """
-    kind, ids = rights.application_scope()
-    actor = rights.actor
-    probe_applicant, probe_unit = -1, None
+    """The WHERE clause of every application list and count: exactly ``Rights.application_scope()``
+    (whose applications, in which states), the same object ``Rights.can_view_application`` answers from,
+    so a list can never drift from the detail check."""
+    scope = rights.application_scope()
+    if not scope.states:
+        return false()
     where: ColumnElement[bool]
-    if kind == "applicant" and isinstance(ids, int):
-        where, probe_applicant, probe_unit = Application.applicant_id == ids, ids, actor.unit_id
-    elif kind == "unit" and isinstance(ids, int):
-        where, probe_unit = Application.unit_id == ids, ids
-    elif kind == "units" and isinstance(ids, frozenset):
-        if not ids:
-            return false()
-        where, probe_unit = Application.unit_id.in_(sorted(ids)), min(ids)
-    elif kind == "all":
+    if scope.kind == "applicant" and isinstance(scope.ids, int):
+        where = Application.applicant_id == scope.ids
+    elif scope.kind == "unit" and isinstance(scope.ids, int):
+        where = Application.unit_id == scope.ids
+    elif scope.kind == "units" and isinstance(scope.ids, frozenset) and scope.ids:
+        where = Application.unit_id.in_(sorted(scope.ids))
+    elif scope.kind == "all":
         where = true()
     else:
         return false()
-    document = next(iter(default_catalog().documents))
-    states = [s for s in ALL_STATES if rights.can_view_application(_Probe(probe_applicant, probe_unit, s, document))]
-    return and_(where, Application.state.in_(states)) if states else false()
+    return and_(where, Application.state.in_(sorted(scope.states)))
 
 
 # ---------------------------------------------------------------- rounds

@@ -32,12 +32,9 @@ from sqlalchemy.orm import Session
 
 from zhicheng.review.conflicts import effective_pairs
 from zhicheng.store.models import ConflictDeclaration, Meeting, MeetingItem, MeetingMember, PanelMember
-from zhicheng.workflow.rights import Actor
+from zhicheng.workflow.rights import ORGANISER, SUPERVISOR, Actor
 
 __all__ = ["ReviewRights", "review_rights"]
-
-ORGANISER = "agency"
-SUPERVISOR = "bureau"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +59,13 @@ class ReviewRights:
         return self.actor.role in (ORGANISER, SUPERVISOR)
 
     @property
+    def is_expert(self) -> bool:
+        """An expert (whether or not drawn for this meeting): experts act only for themselves."""
+        return self.actor.role == "expert"
+
+    @property
     def is_expert_member(self) -> bool:
-        return self.actor.role == "expert" and self.member
+        return self.is_expert and self.member
 
     # ---- the meeting
     def can_see_meeting(self) -> bool:
@@ -74,6 +76,10 @@ class ReviewRights:
 
     def can_declare(self) -> bool:
         return self.is_expert_member
+
+    def can_check_in(self, expert_id: int) -> bool:
+        """签到: an expert in person (no one signs in for another), or the organiser records attendance."""
+        return self.is_organiser or (self.is_expert and expert_id == self.actor.user_id)
 
     # ---- one application of the agenda
     def can_see_declaration_row(self, application_id: int) -> bool:
@@ -94,11 +100,7 @@ class ReviewRights:
         )
 
     def can_score(self, application_id: int) -> bool:
-        return (
-            self.actor.role == "expert"
-            and application_id in self.panel_apps
-            and self.can_see_application(application_id)
-        )
+        return self.is_expert and application_id in self.panel_apps and self.can_see_application(application_id)
 
     def can_see_panel_scores(self, application_id: int, panel_complete: bool) -> bool:
         """Other experts' scores and opinions: staff always; experts once the panel has finished."""
@@ -107,7 +109,7 @@ class ReviewRights:
         return self.is_staff or panel_complete
 
     def can_vote(self, application_id: int) -> bool:
-        return self.actor.role == "expert" and self.checked_in and self.can_see_application(application_id)
+        return self.is_expert and self.checked_in and self.can_see_application(application_id)
 
     def sees_identities(self) -> bool:
         """Real names of experts behind scores and log lines (else pseudonyms / roles only)."""

@@ -149,7 +149,10 @@ def member_count_problems(count: int, minimum: int) -> list[str]:
 
 
 def last_day_of_years(start: dt.date, years: int) -> dt.date:
-    """The last day of a period of ``years`` years starting on ``start`` (inclusive)."""
+    """The last day of a period of ``years`` years starting on ``start`` (inclusive); the calendar's last
+    day for a period that would run past year 9999."""
+    if start.year + years > dt.MAXYEAR:
+        return dt.date.max
     return add_years(start, years) - dt.timedelta(days=1)
 
 

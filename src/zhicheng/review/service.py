@@ -77,10 +77,13 @@ from zhicheng.workflow.service import Context
 __all__ = [
     "DECLARATION_STATEMENT",
     "AgendaRow",
+    "CommitteeView",
     "ConflictClaim",
     "ConflictView",
     "DeclarationRow",
     "DrawCheck",
+    "ExpertView",
+    "FilingView",
     "LogLine",
     "Material",
     "MeetingSummary",
@@ -109,14 +112,21 @@ __all__ = [
     "detect_conflicts",
     "dismiss_conflict",
     "export_scores",
+    "get_committee",
+    "get_expert",
+    "list_committees",
     "list_conflicts",
+    "list_experts",
     "meeting_log",
     "meeting_summary",
+    "meeting_view",
     "minutes",
     "my_meetings",
     "open_ballot",
     "open_meeting",
     "panel_summary",
+    "pool",
+    "proposal_for_commit",
     "propose_assignment",
     "record_conflict",
     "record_filing",
@@ -125,6 +135,7 @@ __all__ = [
     "register_expert",
     "remove_from_pool",
     "submit_score",
+    "tally",
     "verify_draw",
 ]
 
@@ -231,6 +242,49 @@ class MeetingView:
     status: str
     declared: bool | None = None
     checked_in: bool | None = None
+    size: int | None = None
+    threshold: str | None = None
+    recused_count_as_present: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilingView:
+    id: int
+    filed_on: dt.date
+    expires_on: dt.date
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitteeView:
+    id: int
+    name: str
+    document_id: str
+    specialty: str | None
+    organised_by: str
+    levels: tuple[str, ...]
+    min_members: int
+    min_members_basis: str | None
+    threshold: str
+    recused_count_as_present: bool
+    interview_for_exceptional: bool
+    pool_size: int
+    filing: FilingView | None  # the filing in force today, if any
+    filings: tuple[FilingView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertView:
+    user_id: int
+    name: str
+    title: str
+    title_grade: int
+    specialty: str
+    unit_name: str
+    unit_uscc: str | None
+    term_start: dt.date
+    term_end: dt.date
+    is_active: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +394,7 @@ class LogLine:
 
 
 def _organiser(ctx: Context, what: str) -> None:
-    if ctx.actor.role != "agency":
+    if not ctx.rights.can_organise_review():
         raise forbidden(f"只有评审服务机构可以{what}")
 
 
@@ -360,7 +414,7 @@ def _problems(problems: list[tuple[str, str]]) -> None:
 
 def _committee(ctx: Context, committee_id: int) -> Committee:
     committee = ctx.session.get(Committee, committee_id)
-    if committee is None or ctx.actor.role not in ("agency", "bureau"):
+    if committee is None or not ctx.rights.can_see_committees():
         raise not_found("评审委员会")
     return committee
 
@@ -623,7 +677,7 @@ def record_filing(
     ctx: Context, committee_id: int, *, filed_on: dt.date, expires_on: dt.date, reference: str
 ) -> CommitteeFiling:
     """Record the committee's 核准备案 (valid at most 3 years, 第八条); a new filing renews it."""
-    if ctx.actor.role not in ("agency", "bureau"):
+    if not ctx.rights.can_record_filing():
         raise forbidden("只有评审服务机构或人社局可以登记评委会备案")
     committee = _committee(ctx, committee_id)
     reference = _text(reference, "reference", "备案文号或依据")
@@ -740,6 +794,106 @@ def remove_from_pool(ctx: Context, committee_id: int, expert_id: int) -> None:
     ctx.session.delete(entry)
     ctx.session.flush()
     ctx.audit("remove_from_pool", "committee", committee.id, payload={"expert": expert_id})
+
+
+def _committee_view(ctx: Context, committee: Committee, pool_size: int) -> CommitteeView:
+    filings = tuple(
+        FilingView(f.id, f.filed_on, f.expires_on, f.reference)
+        for f in ctx.session.scalars(
+            select(CommitteeFiling)
+            .where(CommitteeFiling.committee_id == committee.id)
+            .order_by(CommitteeFiling.filed_on, CommitteeFiling.id)
+        )
+    )
+    current = next((f for f in reversed(filings) if f.filed_on <= ctx.today <= f.expires_on), None)
+    return CommitteeView(
+        committee.id,
+        committee.name,
+        committee.document_id,
+        committee.specialty,
+        committee.organised_by,
+        tuple(committee.levels),
+        committee.min_members,
+        committee.min_members_basis,
+        committee.threshold,
+        committee.recused_count_as_present,
+        committee.interview_for_exceptional,
+        pool_size,
+        current,
+        filings,
+    )
+
+
+def list_committees(ctx: Context, *, document_id: str | None = None) -> list[CommitteeView]:
+    """Every committee (organiser and supervisor only), with its filings and the size of its pool."""
+    if not ctx.rights.can_see_committees():
+        raise forbidden("评审委员会只对评审服务机构和人社局开放")
+    stmt = select(Committee).order_by(Committee.id)
+    if document_id is not None:
+        stmt = stmt.where(Committee.document_id == document_id)
+    committees = list(ctx.session.scalars(stmt))
+    sizes = dict(
+        ctx.session.execute(
+            select(CommitteePoolEntry.committee_id, func.count())
+            .where(CommitteePoolEntry.committee_id.in_([c.id for c in committees] or [-1]))
+            .group_by(CommitteePoolEntry.committee_id)
+        ).all()
+    )
+    return [_committee_view(ctx, c, sizes.get(c.id, 0)) for c in committees]
+
+
+def get_committee(ctx: Context, committee_id: int) -> CommitteeView:
+    committee = _committee(ctx, committee_id)
+    return _committee_view(ctx, committee, len(_pool_ids(ctx.session, committee.id)))
+
+
+def _expert_views(ctx: Context, experts: Iterable[Expert]) -> list[ExpertView]:
+    rows = list(experts)
+    names = _names(ctx.session, (e.user_id for e in rows))
+    return [
+        ExpertView(
+            e.user_id,
+            names.get(e.user_id, ""),
+            e.title,
+            e.title_grade,
+            e.specialty,
+            e.unit_name,
+            e.unit_uscc,
+            e.term_start,
+            e.term_end,
+            e.is_active,
+        )
+        for e in rows
+    ]
+
+
+def list_experts(ctx: Context, *, specialty: str | None = None) -> list[ExpertView]:
+    """The experts' register (organiser and supervisor only)."""
+    if not ctx.rights.can_see_committees():
+        raise forbidden("专家库只对评审服务机构和人社局开放")
+    stmt = select(Expert).order_by(Expert.user_id)
+    if specialty is not None:
+        stmt = stmt.where(Expert.specialty == specialty)
+    return _expert_views(ctx, ctx.session.scalars(stmt))
+
+
+def get_expert(ctx: Context, user_id: int) -> ExpertView:
+    expert = ctx.session.get(Expert, user_id)
+    if expert is None or not ctx.rights.can_see_committees():
+        raise not_found("评审专家")
+    return _expert_views(ctx, [expert])[0]
+
+
+def pool(ctx: Context, committee_id: int) -> list[ExpertView]:
+    """The committee's 专家库 (organiser and supervisor only)."""
+    committee = _committee(ctx, committee_id)
+    stmt = (
+        select(Expert)
+        .join(CommitteePoolEntry, CommitteePoolEntry.expert_id == Expert.user_id)
+        .where(CommitteePoolEntry.committee_id == committee.id)
+        .order_by(Expert.user_id)
+    )
+    return _expert_views(ctx, ctx.session.scalars(stmt))
 
 
 # =============================================================================== meetings and agenda
@@ -964,6 +1118,31 @@ def propose_assignment(
     )
 
 
+def proposal_for_commit(
+    meeting_id: int,
+    *,
+    seed: str,
+    size: int,
+    panels: Sequence[PanelRequest],
+    exclude_conflicted: bool,
+    fingerprint: str,
+) -> Proposal:
+    """The proposal a client previewed, rebuilt from what it sends back (its inputs and fingerprint):
+    :func:`commit_assignment` re-runs the draw from these and compares the fingerprint."""
+    return Proposal(
+        meeting_id=meeting_id,
+        seed=seed,
+        size=size,
+        exclude_conflicted=exclude_conflicted,
+        members=(),
+        panels=(),
+        candidates=(),
+        excluded=(),
+        fingerprint=fingerprint,
+        requests=tuple(panels),
+    )
+
+
 def commit_assignment(ctx: Context, meeting_id: int, proposal: Proposal) -> Meeting:
     """Commit a previewed proposal in one transaction.  The draw is re-run from the proposal's seed
     against the current pool and conflicts (detected conflicts are stored first); if anything
@@ -1053,7 +1232,7 @@ def commit_assignment(ctx: Context, meeting_id: int, proposal: Proposal) -> Meet
 def verify_draw(ctx: Context, meeting_id: int) -> DrawCheck:
     """Re-run the recorded draw from its stored seed and candidates and compare with the members and
     panels on record (for audit; agency or bureau)."""
-    if ctx.actor.role not in ("agency", "bureau"):
+    if not ctx.rights.can_verify_draw():
         raise forbidden("只有评审服务机构或人社局可以复核专家抽取")
     meeting = _meeting(ctx, meeting_id)
     record = meeting.draw
@@ -1261,12 +1440,13 @@ def open_meeting(ctx: Context, meeting_id: int) -> Meeting:
 def check_in(ctx: Context, meeting_id: int, expert_id: int | None = None) -> MeetingMember:
     """签到: an expert checks in in person, or the agency records an expert's attendance."""
     meeting = _meeting(ctx, meeting_id, lock=False)
-    if ctx.actor.role == "expert":
-        if expert_id not in (None, ctx.actor.user_id):
-            raise forbidden("只能本人签到，不得代签")
+    rights = review_rights(ctx.session, ctx.actor, meeting)
+    if expert_id is None and rights.is_expert:
         expert_id = ctx.actor.user_id
-    elif ctx.actor.role != "agency" or expert_id is None:
-        raise forbidden("只有评审专家本人或评审服务机构可以签到")
+    if expert_id is None and rights.is_organiser:
+        raise invalid("expert_id", "登记专家出席须写明专家编号")
+    if expert_id is None or not rights.can_check_in(expert_id):
+        raise forbidden("只能本人签到，不得代签" if rights.is_expert else "只有评审专家本人或评审服务机构可以签到")
     member = ctx.session.get(MeetingMember, (meeting.id, expert_id))
     if member is None:
         raise not_found("本次会议的评审专家")
@@ -1562,11 +1742,11 @@ def cast_ballot(ctx: Context, meeting_id: int, application_id: int, choice: str)
     """One secret ballot (同意/不同意/弃权) by a checked-in expert, once, while the ballot is open.
     No proxy (only the expert's own account), no late ballot.  Returns nothing: not even the voter
     gets a receipt that could be shown to someone else."""
-    if ctx.actor.role != "expert":
+    meeting, rights = _visible_meeting(ctx, meeting_id)
+    if not rights.is_expert:
         raise forbidden("只有评审专家本人可以投票，不得委托他人投票")
     if choice not in set(BallotChoice):
         raise invalid("choice", "应为 yes（同意）、no（不同意）或 abstain（弃权）")
-    meeting, rights = _visible_meeting(ctx, meeting_id)
     if not rights.can_see_application(application_id):
         raise not_found("申报")
     item = _item(ctx, meeting.id, application_id, lock="share")
@@ -1707,6 +1887,20 @@ def committee_result(session: Session, application_id: int) -> bool | None:
         .limit(1)
     )
     return passed
+
+
+def tally(ctx: Context, meeting_id: int, application_id: int) -> Tally:
+    """The recorded tally of a closed ballot, for whoever may see the application at this meeting.  No
+    count exists before the ballot closes (no running count is ever shown)."""
+    meeting, rights = _visible_meeting(ctx, meeting_id)
+    if not rights.can_see_application(application_id):
+        raise not_found("申报")
+    item = _item(ctx, meeting.id, application_id)
+    assert item is not None
+    if item.status != ItemStatus.DECIDED:
+        raise conflict("对该申报人的投票尚未结束，结束前不公布票数")
+    app = ctx.session.get(Application, application_id)
+    return _tally_view(item, item.threshold or meeting.threshold, item.ballot_digest or "", app.state if app else "")
 
 
 def cancel_ballot(ctx: Context, meeting_id: int, application_id: int, *, reason: str) -> None:
@@ -1898,18 +2092,19 @@ def minutes(ctx: Context, meeting_id: int) -> dict[str, Any]:
 def my_meetings(ctx: Context) -> list[MeetingView]:
     """Meetings the actor may see: an expert's own meetings; every meeting for staff."""
     stmt = select(Meeting, Committee.name).join(Committee, Committee.id == Meeting.committee_id)
-    if ctx.actor.role == "expert":
+    scope = ctx.rights.meeting_scope()
+    if scope == "own":
         stmt = stmt.join(MeetingMember, MeetingMember.meeting_id == Meeting.id).where(
             MeetingMember.expert_id == ctx.actor.user_id
         )
-    elif ctx.actor.role not in ("agency", "bureau"):
+    elif scope != "all":
         return []
     out = []
     for meeting, committee_name in ctx.session.execute(stmt.order_by(Meeting.held_on.desc(), Meeting.id)):
         rights = review_rights(ctx.session, ctx.actor, meeting)
         if not rights.can_see_meeting():  # pragma: no cover - the query already restricts
             continue
-        expert = ctx.actor.role == "expert"
+        expert = rights.is_expert
         out.append(
             MeetingView(
                 meeting.id,
@@ -1920,9 +2115,32 @@ def my_meetings(ctx: Context) -> list[MeetingView]:
                 meeting.status,
                 rights.declared if expert else None,
                 rights.checked_in if expert else None,
+                meeting.size,
+                meeting.threshold,
+                meeting.recused_count_as_present,
             )
         )
     return out
+
+
+def meeting_view(ctx: Context, meeting_id: int) -> MeetingView:
+    """One meeting as :func:`my_meetings` shows it (404 for anyone who may not see it)."""
+    meeting, rights = _visible_meeting(ctx, meeting_id)
+    committee = ctx.session.get(Committee, meeting.committee_id)
+    expert = rights.is_expert
+    return MeetingView(
+        meeting.id,
+        meeting.committee_id,
+        committee.name if committee else "",
+        meeting.title,
+        meeting.held_on,
+        meeting.status,
+        rights.declared if expert else None,
+        rights.checked_in if expert else None,
+        meeting.size,
+        meeting.threshold,
+        meeting.recused_count_as_present,
+    )
 
 
 def agenda(ctx: Context, meeting_id: int) -> list[AgendaRow]:
@@ -1966,7 +2184,7 @@ def agenda(ctx: Context, meeting_id: int) -> list[AgendaRow]:
                 my_score_submitted=app.id in mine_scored,
                 status=i.status,
                 passed=i.passed if i.status == ItemStatus.DECIDED else None,
-                i_voted=(my_votes.get(app.id) == VoterStatus.VOTED) if ctx.actor.role == "expert" else None,
+                i_voted=(my_votes.get(app.id) == VoterStatus.VOTED) if rights.is_expert else None,
             )
         )
     return rows

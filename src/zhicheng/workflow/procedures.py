@@ -114,8 +114,9 @@ _TAIL = (
         "专业评议组评议与评委会表决",
         "agency",
         (
-            Action("record_pass", "评委会表决通过", "acceptance"),
-            Action("record_fail", "评委会表决未通过", "failed"),
+            # the result of the sealed secret ballot (review.service.close_ballot), never a bare click
+            Action("record_pass", "评委会表决通过", "acceptance", guard="committee_passed"),
+            Action("record_fail", "评委会表决未通过", "failed", guard="committee_failed"),
         ),
     ),
 )
@@ -141,7 +142,7 @@ BEIJING = Procedure(
             "acceptance",
             "市人社局验收",
             "bureau",
-            (Action("accept_results", "验收通过", "results_notice", guard="notice_started"),),
+            (Action("accept_results", "验收通过（登记批准文号）", "results_notice", guard="results_accepted"),),
         ),
         Step(
             "results_notice",
@@ -190,7 +191,7 @@ QINGDAO = Procedure(
                     "accept_results",
                     "核准备案并在山东省专业技术人员管理服务平台公示",
                     "results_notice",
-                    guard="notice_started",
+                    guard="results_accepted",
                 ),
             ),
         ),

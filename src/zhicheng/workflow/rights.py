@@ -1,13 +1,16 @@
 """Every permission question goes to this one object (HotCRP's Contact::rights lesson: leaks come from
 paths that skip it). Routers, pages, exports and list queries ask `Rights`, never the role directly.
+
+Review meetings have their own object (review/rights.py `ReviewRights`, built per meeting); the
+questions that come before any meeting (committees, the expert pool, who organises) are answered here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
-from zhicheng.workflow.procedures import PROCEDURES, VETO, Action, Procedure
+from zhicheng.workflow.procedures import PROCEDURES, VETO, Action, Procedure, Step
 
 ROLES = ("applicant", "unit", "department", "agency", "expert", "bureau", "admin")
 ROLE_NAMES = {
@@ -20,6 +23,20 @@ ROLE_NAMES = {
     "admin": "系统管理员",
     "system": "系统",
 }
+ALL_STATES: frozenset[str] = frozenset(s for p in PROCEDURES.values() for s in p.steps)
+# States a role never sees of the applications in its scope: a draft is the applicant's own until it is
+# submitted; the competent department (Qingdao) sees an application once its unit has reviewed it.
+HIDDEN_STATES: dict[str, frozenset[str]] = {
+    "applicant": frozenset(),
+    "unit": frozenset({"draft"}),
+    "department": frozenset({"draft", "unit_review"}),
+    "agency": frozenset({"draft"}),
+    "bureau": frozenset({"draft"}),
+}
+ORGANISER = "agency"  # 评审服务机构 / 组建单位: organises committees, meetings and ballots
+SUPERVISOR = "bureau"  # 人社局: supervises review read-only, may record a committee's filing (备案)
+
+ScopeKind = Literal["applicant", "unit", "units", "all", "none"]
 
 
 class ApplicationLike(Protocol):
@@ -38,37 +55,60 @@ class Actor:
 
 
 @dataclass(frozen=True, slots=True)
+class ApplicationScope:
+    """Which applications an actor may see: whose (``kind`` + ``ids``) and in which ``states``.
+
+    kind ``applicant`` (ids: the user id), ``unit`` (one unit id), ``units`` (a set of unit ids), ``all``
+    or ``none``. List endpoints turn exactly this into their WHERE clause, and ``can_view_application``
+    answers from it too, so lists, counts and the detail check can never disagree."""
+
+    kind: ScopeKind
+    ids: int | frozenset[int] | None
+    states: frozenset[str]
+
+    def covers(self, app: ApplicationLike) -> bool:
+        if app.state not in self.states:
+            return False
+        if self.kind == "applicant":
+            return app.applicant_id == self.ids
+        if self.kind == "unit":
+            return app.unit_id is not None and app.unit_id == self.ids
+        if self.kind == "units":
+            return isinstance(self.ids, frozenset) and app.unit_id in self.ids
+        return self.kind == "all"
+
+
+NO_SCOPE = ApplicationScope("none", None, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
 class Rights:
     actor: Actor
     # units under the actor's competent department (Qingdao); resolved by the caller from the store
     department_units: frozenset[int] = frozenset()
 
     # ---- what the actor may see
-    def can_view_application(self, app: ApplicationLike) -> bool:
+    def application_scope(self) -> ApplicationScope:
+        """Whose applications and which of their states the actor sees (experts: none here — they see
+        applications only through their meeting assignments, review/rights.py)."""
         a = self.actor
+        hidden = HIDDEN_STATES.get(a.role)
+        if hidden is None:
+            return NO_SCOPE
+        states = ALL_STATES - hidden
         if a.role == "applicant":
-            return app.applicant_id == a.user_id
+            return ApplicationScope("applicant", a.user_id, states)
         if a.role == "unit":
-            return app.unit_id is not None and app.unit_id == a.unit_id and app.state != "draft"
+            return ApplicationScope("unit", a.unit_id, states) if a.unit_id is not None else NO_SCOPE
         if a.role == "department":
-            return app.unit_id in self.department_units and app.state not in ("draft", "unit_review")
-        if a.role in ("agency", "bureau"):
-            return app.state != "draft"
-        return False  # experts see applications only through their meeting assignments (review rights)
+            return ApplicationScope("units", self.department_units, states)
+        return ApplicationScope("all", None, states)
 
-    def application_scope(self) -> tuple[str, int | frozenset[int] | None]:
-        """How a list query must be filtered: ('applicant', id) | ('unit', id) | ('units', ids) | ('all', None)
-        | ('none', None). List endpoints apply exactly this, so lists and counts never leak."""
-        a = self.actor
-        if a.role == "applicant":
-            return "applicant", a.user_id
-        if a.role == "unit" and a.unit_id is not None:
-            return "unit", a.unit_id
-        if a.role == "department":
-            return "units", self.department_units
-        if a.role in ("agency", "bureau"):
-            return "all", None
-        return "none", None
+    def can_view_application(self, app: ApplicationLike) -> bool:
+        return self.application_scope().covers(app)
+
+    def owns_application(self, app: ApplicationLike) -> bool:
+        return self.actor.role == "applicant" and app.applicant_id == self.actor.user_id
 
     # ---- what the actor may do
     def procedure(self, app: ApplicationLike) -> Procedure:
@@ -76,18 +116,35 @@ class Rights:
 
         return PROCEDURES[default_catalog().document(app.document_id).procedure]
 
+    def _step(self, app: ApplicationLike) -> Step | None:
+        return self.procedure(app).steps.get(app.state)
+
+    def can_veto(self, app: ApplicationLike) -> bool:
+        """一票否决: the bureau, on any application it sees that has not reached a final step."""
+        step = self._step(app)
+        return self.actor.role == "bureau" and self.can_view_application(app) and step is not None and not step.final
+
     def allowed_actions(self, app: ApplicationLike) -> list[Action]:
-        if not self.can_view_application(app):
+        step = self._step(app)
+        if step is None or not self.can_view_application(app):
             return []
-        proc = self.procedure(app)
-        step = proc.step(app.state)
         out = list(step.actions) if self.actor.role == step.role else []
-        if self.actor.role == "bureau" and not step.final:
+        if self.can_veto(app):
             out.append(VETO)
         return out
 
     def can_act(self, app: ApplicationLike, action: str) -> bool:
         return any(a.name == action for a in self.allowed_actions(app))
+
+    def can_create_application(self) -> bool:
+        return self.actor.role == "applicant"
+
+    def can_edit_application(self, app: ApplicationLike) -> bool:
+        """Materials (profile, route, evidence) change only by the applicant, and only while the step is
+        the applicant's own in the procedure data (填写申报材料, 补正材料). Callers tell the owner outside
+        those steps (409, with the step) from anyone else (403, or 404 if they cannot see it)."""
+        step = self._step(app)
+        return self.owns_application(app) and step is not None and step.role == "applicant"
 
     # ---- everything else, one question each
     def can_open_round(self) -> bool:
@@ -104,6 +161,13 @@ class Rights:
     def can_read_audit(self) -> bool:
         return self.actor.role in ("bureau", "admin")
 
+    def can_record_sanctions(self) -> bool:
+        return self.actor.role == "bureau"
+
+    def can_read_sanctions(self) -> bool:
+        """The integrity archive (处分、失信记录): the bureau keeps it; the agency checks bars at review."""
+        return self.actor.role in ("bureau", "agency")
+
     def can_load_calendar(self) -> bool:
         return self.actor.role == "admin"
 
@@ -112,3 +176,66 @@ class Rights:
 
     def can_manage_users(self) -> bool:
         return self.actor.role == "admin"
+
+    # ---- expert review, before any meeting (per-meeting questions: review/rights.py ReviewRights)
+    def can_organise_review(self) -> bool:
+        """Committees, the expert pool, meetings, draws, conflicts the agency records, ballots."""
+        return self.actor.role == ORGANISER
+
+    def can_see_committees(self) -> bool:
+        """Committees, their filings and pools, the experts' register (the organiser and the supervisor)."""
+        return self.actor.role in (ORGANISER, SUPERVISOR)
+
+    def can_record_filing(self) -> bool:
+        """核准备案 of a committee: recorded by the organiser or by the bureau that approves it."""
+        return self.actor.role in (ORGANISER, SUPERVISOR)
+
+    def can_verify_draw(self) -> bool:
+        return self.actor.role in (ORGANISER, SUPERVISOR)
+
+    def meeting_scope(self) -> Literal["all", "own", "none"]:
+        """Which meetings an actor lists: staff all, an expert the ones drawn for, anyone else none."""
+        if self.actor.role in (ORGANISER, SUPERVISOR):
+            return "all"
+        return "own" if self.actor.role == "expert" else "none"
+
+    # ---- certificates and the integrity archive (zhicheng.certificates, zhicheng.integrity)
+    def can_accept_results(self) -> bool:
+        """验收 / 核准备案 of a meeting's results, recording the approval number."""
+        return self.actor.role == "bureau"
+
+    def can_issue_certificate(self) -> bool:
+        return self.actor.role == "agency"
+
+    def can_view_certificate(self, holder_id: int) -> bool:
+        a = self.actor
+        return a.role in ("agency", "bureau") or (a.role == "applicant" and a.user_id == holder_id)
+
+    def certificate_scope(self) -> tuple[str, int | None]:
+        """('holder', user id) | ('all', None) | ('none', None): the filter every certificate list applies."""
+        if self.actor.role == "applicant":
+            return "holder", self.actor.user_id
+        return ("all", None) if self.actor.role in ("agency", "bureau") else ("none", None)
+
+    def can_read_verification_log(self, holder_id: int) -> bool:
+        """Who looked up a certificate is the holder's business only."""
+        return self.actor.role == "applicant" and self.actor.user_id == holder_id
+
+    def can_revoke(self) -> bool:
+        """Suspend, reinstate or revoke a certificate; record integrity findings (bars, veto)."""
+        return self.actor.role == "bureau"
+
+    def can_read_integrity_archive(self) -> bool:
+        return self.actor.role == "bureau"
+
+    # ---- spreadsheets and statistics (zhicheng.exchange, zhicheng.stats)
+    def can_import(self, kind: str) -> bool:
+        """Spreadsheet import: applications by the agency or an admin; experts only by the agency, the one role
+        that registers experts (review.service.register_expert).  Both may create accounts without a password."""
+        if kind == "experts":
+            return self.actor.role == "agency"
+        return kind == "applications" and self.actor.role in ("agency", "admin")
+
+    def can_view_statistics(self) -> bool:
+        """Season statistics (counts and pass rates across all units): the bureau and the agency."""
+        return self.actor.role in ("agency", "bureau")

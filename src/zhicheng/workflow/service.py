@@ -9,12 +9,14 @@ hash-chained audit entry, all or nothing. Who may do what comes from `Rights` an
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from zhicheng.calendar import CalendarCoverageError, CalendarYear, WorkdayCalendar
@@ -26,8 +28,10 @@ from zhicheng.policy.messages import translate_errors
 from zhicheng.policy.profile import LEVEL_NAMES, Profile
 from zhicheng.policy.verdict import VERDICT_ADAPTER, Verdict
 from zhicheng.store import audit
+from zhicheng.store.files import EvidenceError, EvidenceStore, record_file
 from zhicheng.store.models import (
     Application,
+    ApplicationEvidence,
     CalendarYearRecord,
     CatalogExtension,
     CorrectionNotice,
@@ -191,7 +195,7 @@ def get_application(ctx: Context, app_id: int) -> Application:
 def create_application(
     ctx: Context, *, round_id: int, level: str, route: str = "regular", profile: dict[str, Any] | None = None
 ) -> Application:
-    if ctx.actor.role != "applicant":
+    if not ctx.rights.can_create_application():
         raise forbidden("只有申报人可以创建申报")
     rnd = ctx.session.get(Round, round_id)
     if rnd is None:
@@ -227,6 +231,17 @@ def create_application(
     return app
 
 
+def editable_application(ctx: Context, app_id: int) -> Application:
+    """The application whose materials the actor is about to change: 404 if they cannot see it, 403 if
+    it is not theirs, 409 naming the step if it is theirs but not at a step where materials change."""
+    app = get_application(ctx, app_id)
+    if not ctx.rights.can_edit_application(app):
+        if ctx.rights.owns_application(app):
+            raise conflict(f"申报当前处于“{state_label(app)}”环节：只有在填写或补正阶段可以修改申报材料")
+        raise forbidden("只有申报人本人可以修改申报材料")
+    return app
+
+
 def update_application(
     ctx: Context,
     app_id: int,
@@ -235,9 +250,7 @@ def update_application(
     profile: dict[str, Any] | None = None,
     route: str | None = None,
 ) -> Application:
-    app = get_application(ctx, app_id)
-    if app.applicant_id != ctx.actor.user_id or app.state not in ("draft", "correction"):
-        raise conflict("只有申报人本人在填写或补正阶段可以修改申报材料")
+    app = editable_application(ctx, app_id)
     values: dict[str, Any] = {}
     if profile is not None:
         values["profile"] = parse_profile(profile, ctx.today).model_dump(mode="json")
@@ -248,6 +261,69 @@ def update_application(
     _compare_and_set(ctx, app, app.state, expected_version, **values)
     ctx.audit("update", "application", app.id, payload={"fields": sorted(values)})
     return app
+
+
+# ---------------------------------------------------------------- evidence
+@dataclass(frozen=True)
+class AttachedEvidence:
+    evidence: ApplicationEvidence
+    media_type: str
+    size: int
+
+
+def clean_filename(name: str | None) -> str:
+    """The last path component, printable characters only, at most 255 characters."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and unicodedata.category(ch) != "Cs").strip()
+    return base[:255] or "未命名文件"
+
+
+def attach_evidence(
+    ctx: Context,
+    app_id: int,
+    *,
+    store: EvidenceStore,
+    data: bytes,
+    filename: str | None,
+    achievement_index: int | None = None,
+    expected_version: int | None = None,
+) -> AttachedEvidence:
+    """Attach an uploaded evidence file (证明材料) to an application, or to one of its achievements.
+
+    A change of the materials: the same rule as editing (``editable_application``) and a compare-and-set
+    on the version. The type is judged from the content, never the name; the size limit is the store's.
+    The file is written to the content-addressed store before the row: an aborted transaction leaves an
+    orphan that is harmless and reused by the next upload of the same content."""
+    name = clean_filename(filename)
+    app = editable_application(ctx, app_id)
+    try:
+        media_type = store.check(data, name)
+    except EvidenceError as exc:
+        raise DomainError(422, "invalid_file", str(exc), [("file", str(exc))]) from None
+    if achievement_index is not None:
+        count = len(app.profile.get("achievements") or [])
+        if not 0 <= achievement_index < count:
+            why = f"申报材料中有 {count} 项成果，序号应为 0–{count - 1}" if count else "申报材料中还没有成果"
+            raise invalid("achievement_index", why)
+    _compare_and_set(ctx, app, app.state, expected_version)
+    stored = store.put(data, name)
+    record_file(ctx.session, stored.sha256, len(data), media_type)
+    ev = ApplicationEvidence(
+        application_id=app.id,
+        sha256=stored.sha256,
+        filename=name,
+        achievement_index=achievement_index,
+        uploaded_at=ctx.now,
+    )
+    ctx.session.add(ev)
+    ctx.session.flush()
+    ctx.audit(
+        "attach_evidence",
+        "application",
+        app.id,
+        payload={"evidence_id": ev.id, "sha256": stored.sha256, "filename": name, "achievement": achievement_index},
+    )
+    return AttachedEvidence(ev, media_type, len(data))
 
 
 def evaluate_application(ctx: Context, app: Application, judgements: list[dict[str, Any]] | None = None) -> Verdict:
@@ -322,7 +398,7 @@ def act(
         raise not_found("申报")
     proc = procedure_of(ctx, app)
     step = proc.step(app.state)
-    act_def: Action | None = VETO if action == "veto" and ctx.actor.role == "bureau" and not step.final else None
+    act_def: Action | None = VETO if action == VETO.name and ctx.rights.can_veto(app) else None
     if act_def is None:
         act_def = proc.action(app.state, action)
         if act_def is None:
@@ -543,9 +619,45 @@ def _correction_expired(ctx: Context, app: Application, data: dict[str, Any]) ->
     return {}, {"correction_id": notice.id, "due": notice.due_date.isoformat()}
 
 
+def _results_accepted(ctx: Context, app: Application, data: dict[str, Any]) -> GuardResult:
+    """验收: the approval number is on record (zhicheng.certificates keeps it), then the results notice starts."""
+    from zhicheng.certificates.service import acceptance_for  # lazy: certificates builds on the workflow
+
+    accepted = acceptance_for(ctx, app, data)
+    values, payload = _start_notice(ctx, app, data)
+    return values, {**payload, **accepted}
+
+
+def _committee_vote(passed: bool) -> Any:
+    def guard(ctx: Context, app: Application, data: dict[str, Any]) -> GuardResult:
+        """评委会表决: only the committee's sealed secret ballot decides (人社部令第40号)."""
+        from zhicheng.review.service import committee_result  # review builds on workflow, not the reverse
+
+        result = committee_result(ctx.session, app.id)
+        if result is None:
+            raise DomainError(
+                409,
+                "no_ballot_result",
+                "尚无评委会表决结果：须在评审会议上进行无记名投票并结束投票后，方可登记表决结果",
+            )
+        if result is not passed:
+            decided = "通过" if result else "未通过"
+            raise DomainError(
+                409,
+                "ballot_result_differs",
+                f"评委会无记名投票结果为“{decided}”，不能登记为“{'通过' if passed else '未通过'}”",
+            )
+        return {}, {"ballot": "passed" if passed else "failed"}
+
+    return guard
+
+
 GUARDS = {
+    "committee_passed": _committee_vote(True),
+    "committee_failed": _committee_vote(False),
     "can_submit": _guard_submit,
     "notice_started": _start_notice,
+    "results_accepted": _results_accepted,
     "notice_over_no_objection": _notice_over,
     "objection_upheld": _objection_upheld,
     "verdict_recorded": _verdict_recorded,
@@ -602,6 +714,76 @@ def sweep_expired_corrections(engine: Any, today: dt.date) -> list[int]:
         except DomainError:
             continue  # another sweeper (or the applicant) got there first
     return moved
+
+
+@dataclass(frozen=True)
+class Purged:
+    tokens: int = 0
+    idempotency_records: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens or self.idempotency_records)
+
+
+PURGE_BATCH = 1000
+
+
+def purge_expired(
+    engine: Any,
+    now: dt.datetime,
+    *,
+    token_retention: dt.timedelta,
+    idempotency_retention: dt.timedelta,
+    batch: int = PURGE_BATCH,
+) -> Purged:
+    """Delete login tokens expired or revoked more than ``token_retention`` ago (kept that long so their
+    holder is told "登录已过期" rather than "令牌无效") and idempotency records older than
+    ``idempotency_retention`` (a retry after that runs again).
+
+    Each batch is a short transaction of its own, so logins and requests are not held up. Safe to run
+    twice and from two processes at once: a DELETE re-checks its condition, a row the other sweeper
+    removed first is simply not counted. One audit entry records what this run deleted."""
+    from zhicheng.store.db import transaction
+    from zhicheng.store.models import AuthToken, IdempotencyRecord
+
+    token_cutoff, record_cutoff = now - token_retention, now - idempotency_retention
+    stale_token = (AuthToken.expires_at < token_cutoff) | (AuthToken.revoked_at < token_cutoff)
+    jobs: list[tuple[Any, Any, Any]] = [
+        (AuthToken, AuthToken.id, stale_token),
+        (IdempotencyRecord, IdempotencyRecord.id, IdempotencyRecord.created_at < record_cutoff),
+    ]
+    counts = []
+    for model, key, stale in jobs:
+        deleted = 0
+        while True:
+            with transaction(engine) as s:
+                ids = list(s.scalars(select(key).where(stale).order_by(key).limit(batch)))
+                if ids:
+                    result = s.execute(
+                        delete(model).where(key.in_(ids), stale).execution_options(synchronize_session=False)
+                    )
+                    deleted += result.rowcount  # type: ignore[attr-defined]
+            if len(ids) < batch:
+                break
+        counts.append(deleted)
+    purged = Purged(*counts)
+    if purged:
+        with transaction(engine) as s:
+            audit.append(
+                s,
+                actor_id=None,
+                role="system",
+                action="purge_expired",
+                entity="housekeeping",
+                entity_id=None,
+                payload={
+                    "auth_tokens": purged.tokens,
+                    "idempotency_records": purged.idempotency_records,
+                    "token_cutoff": token_cutoff.isoformat(),
+                    "idempotency_cutoff": record_cutoff.isoformat(),
+                },
+            )
+    return purged
 
 
 # ---------------------------------------------------------------- objections
@@ -673,7 +855,7 @@ def decide_objection(ctx: Context, objection_id: int, *, upheld: bool, decision:
 def record_sanction(
     ctx: Context, *, id_number_index: str, kind: str, start: dt.date, end: dt.date | None, reason: str, source: str
 ) -> Sanction:
-    if ctx.actor.role != "bureau":
+    if not ctx.rights.can_record_sanctions():
         raise forbidden("只有人社局可以登记处分或失信记录")
     if kind not in ("disciplinary", "integrity"):
         raise invalid("kind", "应为 disciplinary（处分）或 integrity（失信）")
