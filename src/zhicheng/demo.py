@@ -23,6 +23,7 @@ from zhicheng.workflow import service as svc
 
 DEMO_PASSWORD = "Demo#2026zc"  # every demo account; shown on the login page of the demo only
 D = dt.date
+COMMITTEE = "committee"  # not an action: the applications meet the committee together (_committee_meeting)
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,12 @@ APPLICANTS = [
         "education": [{"level": "master", "graduation_date": "2012-07-01"}], "specialty_work_start": "2012-07-15",
         "titles": [{"grade": 3, "specialty": "人工智能", "obtained": "2018-12-01", "name": "工程师"}],
         "directions": ["ai_research"], "achievements": _papers(3)},
-        ("submit", "start_notice", "recommend", "accept", "record_pass", "accept_results", "certify")),
+        ("submit", "start_notice", "recommend", "accept", COMMITTEE, "accept_results", "certify")),
     DemoApplicant("lina", "李娜", "ai", "ai_bj_2020", "engineer", "regular", {
         "education": [{"level": "bachelor", "graduation_date": "2019-07-01"}], "specialty_work_start": "2019-07-10",
         "titles": [{"grade": 2, "obtained": "2020-09-01", "name": "助理工程师"}],
         "directions": ["ai_application"], "achievements": _papers(2, 2022, rank=2)},
-        ("submit", "start_notice", "recommend", "accept", "record_pass", "accept_results")),
+        ("submit", "start_notice", "recommend", "accept", COMMITTEE, "accept_results")),
     DemoApplicant("wangfang", "王芳", "quantum", "quantum_bj_2024", "senior_engineer", "regular", {
         "education": [{"level": "doctor", "graduation_date": "2021-07-01"}], "specialty_work_start": "2021-07-20",
         "directions": ["quantum_computing"],
@@ -112,7 +113,7 @@ STAFF = [  # (username, role, display name, unit key, department key)
 # the steps and the day each is taken (a realistic autumn season; notices last 5 working days)
 DAYS = {"submit": D(2026, 9, 7), "start_notice": D(2026, 9, 8), "recommend": D(2026, 9, 15),
         "forward": D(2026, 9, 16), "request_correction": D(2026, 11, 18), "accept": D(2026, 9, 18),
-        "record_pass": D(2026, 10, 20), "accept_results": D(2026, 11, 2), "certify": D(2026, 11, 10)}
+        COMMITTEE: D(2026, 10, 20), "accept_results": D(2026, 11, 2), "certify": D(2026, 11, 10)}
 
 
 def has_data(engine: Engine) -> bool:
@@ -172,15 +173,54 @@ def load_demo(engine: Engine, data_dir: Path) -> dict[str, int]:
             me = svc.actor_for(users[a.username])
             apps[a.username] = svc.create_application(svc.Context(s, me, D(2026, 9, 1)), round_id=rounds[a.document],
                                                       level=a.level, route=a.route, profile=a.profile).id
+    # up to the committee one by one, then one real meeting for all of them, then the rest
     for a in APPLICANTS:
-        for action in a.steps:
+        for action in a.steps[: a.steps.index(COMMITTEE) if COMMITTEE in a.steps else None]:
             _drive(engine, users, a, apps[a.username], action)
-    return {"users": len(users), "units": len(UNITS), "rounds": 5, "applications": len(APPLICANTS)}
+    _committee_meeting(engine, users, [apps[a.username] for a in APPLICANTS if COMMITTEE in a.steps])
+    for a in APPLICANTS:
+        for action in a.steps[a.steps.index(COMMITTEE) + 1 :] if COMMITTEE in a.steps else ():
+            _drive(engine, users, a, apps[a.username], action)
+    certified = [apps[a.username] for a in APPLICANTS if "certify" in a.steps]
+    issued = _issue_certificates(engine, users, data_dir, certified)
+    return {"users": len(users), "units": len(UNITS), "rounds": 5, "applications": len(APPLICANTS),
+            "certificates": issued}
+
+
+def _issue_certificates(engine: Engine, users: dict[str, User], data_dir: Path, app_ids: list[int]) -> int:
+    """The agency issues the signed certificates of the certified applicants (keys in the data folder), so a
+    new user can verify one at once: number ZC110000202640000019, name 张伟 (docs/certificates.md)."""
+    from zhicheng.certificates.config import TrustSettings
+    from zhicheng.certificates.service import issue_certificates
+
+    day = DAYS["certify"]
+    now = dt.datetime.combine(day, dt.time(10), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with transaction(engine) as s:
+        c = svc.Context(s, svc.actor_for(users["agency"]), day, now=now)
+        return len(issue_certificates(c, TrustSettings.from_env(data_dir), app_ids))
+
+
+def _committee_meeting(engine: Engine, users: dict[str, User], app_ids: list[int]) -> None:
+    """The AI committee meets: a seeded draw of the 7 demo experts, declarations, panel scores, check-in,
+    a secret ballot per applicant (all in favour) that moves each application on, archived minutes."""
+    from zhicheng.review.sitting import hold_meeting, seat_committee
+
+    agency = svc.actor_for(users["agency"])
+    experts = [svc.actor_for(users[f"expert{i}"]) for i in range(1, 8)]
+    with transaction(engine) as s:
+        committee_id = seat_committee(
+            svc.Context(s, agency, D(2026, 8, 1)), name="人工智能专业职称评审委员会（演示）", document_id="ai_bj_2020",
+            levels=["engineer", "senior_engineer"], expert_ids=[e.user_id for e in experts], specialty="人工智能",
+            filed_on=D(2026, 1, 1), expires_on=D(2028, 12, 31), reference="演示备案〔2026〕1号（非真实文件）",
+            term=(D(2025, 1, 1), D(2027, 12, 31)),
+            min_members_basis="演示数据：假定省级人社部门同意调整评审专家人数（非真实文件）")
+    hold_meeting(engine, agency=agency, experts=experts, committee_id=committee_id, application_ids=app_ids,
+                 held_on=DAYS[COMMITTEE], title="2026年度人工智能专业评审会议（演示）", seed="demo-2026")
 
 
 def _drive(engine: Engine, users: dict[str, User], a: DemoApplicant, app_id: int, action: str) -> None:
     who = {"submit": a.username, "start_notice": f"unit_{a.unit}", "recommend": f"unit_{a.unit}",
-           "forward": "dept_qd", "request_correction": "agency", "accept": "agency", "record_pass": "agency",
+           "forward": "dept_qd", "request_correction": "agency", "accept": "agency",
            "accept_results": "bureau", "certify": "agency"}[action]
     today = DAYS[action]
     with transaction(engine) as s:
@@ -194,4 +234,6 @@ def _drive(engine: Engine, users: dict[str, User], a: DemoApplicant, app_id: int
             v = svc.evaluate_application(c, svc.get_application(c, app_id))
             data = {"judgements": [{"condition": r.id, "passed": True, "note": "演示：材料已核实"}
                                    for r in v.review_items]}
+        elif action == "accept_results":
+            data = {"approval_number": "京人社职字〔2026〕18号（演示，非真实文件）"}
         svc.act(c, app_id, action, data=data)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from cert_world import CertWorld, build_world
+from sqlalchemy import Engine
 
 from zhicheng.certificates import (
     CertificateData,
@@ -86,3 +89,10 @@ def signed_json(signed: SignedCertificate) -> bytes:
 @pytest.fixture
 def status_list() -> StatusList:
     return StatusList("bj-2025")
+
+
+# ---------------------------------------------------------------- storage-backed tests (cert_world.py)
+@pytest.fixture
+def world(engine: Engine, tmp_path: Path) -> CertWorld:
+    """Two applicants waiting for acceptance, on each database (see cert_world.py)."""
+    return build_world(engine, tmp_path)

@@ -1,7 +1,9 @@
 """Electronic title certificates: signing, status lists, verification and PDF rendering.
 
-Pure functions and models only (no database); the storage/API layer calls into this package.
-See ``docs/certificates.md`` for the formats.
+What this module exports is pure (no database): models, signing, status lists, verification, PDF.
+The storage-backed parts are imported from their modules: ``service`` (acceptance, issuing, status
+changes), ``public`` (verification, rate limit, the holder's log), ``keys`` (key folder and published
+key set), ``config`` (``TrustSettings``), ``cli``.  See ``docs/certificates.md``.
 """
 
 from .canonical import b64url_decode, b64url_encode, canonical_json, parse_json_strict

@@ -879,3 +879,202 @@ __all__ += [  # extended by the review section
     "ThresholdRule",
     "VoterStatus",
 ]
+
+
+# ===========================================================================
+# Certificates and trust (验收、发证、公开核验、诚信档案) — owned by zhicheng.certificates and
+# zhicheng.integrity; written only through their services, see docs/certificates.md and docs/integrity.md.
+#
+# ``certificates.status`` is the one source of truth for revocation and suspension; the signed
+# status list document in ``status_lists`` is derived from it in the same transaction as every change.
+
+
+class CertificateState(enum.StrEnum):
+    VALID = "valid"  # 有效
+    SUSPENDED = "suspended"  # 核查期间暂停
+    REVOKED = "revoked"  # 已撤销（吊销）
+
+
+class VerificationMethod(enum.StrEnum):
+    LINK = "link"  # 扫码或核验网址（含随机令牌）
+    NUMBER_NAME = "number_name"  # 证书编号 + 姓名
+
+
+class IntegrityStatus(enum.StrEnum):
+    UNDER_REVIEW = "under_review"  # 核查中（证书暂停）
+    CONFIRMED = "confirmed"  # 认定弄虚作假
+    DISMISSED = "dismissed"  # 核查不属实
+
+
+class SigningKey(Base):
+    """A published public key (公钥列表); the private half lives in the key folder, never here.
+
+    Retired keys stay for ever, so certificates signed before a rotation keep verifying."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (CheckConstraint("retired_at IS NULL OR retired_at >= valid_from", name="period_order"),)
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(32))
+    public_key: Mapped[str] = mapped_column(String(512))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    retired_at: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StatusListRecord(Base):
+    """A published revocation/suspension status list: its size and the last signed document."""
+
+    __tablename__ = "status_lists"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Acceptance(Base):
+    """验收 / 核准备案 of committee results by the bureau, with the approval document number (批准文号)."""
+
+    __tablename__ = "acceptances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    approval_number: Mapped[str] = mapped_column(String(50), index=True)
+    committee_name: Mapped[str] = mapped_column(String(100))
+    accepted_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AcceptanceEntry(Base):
+    """An application accepted by an acceptance (at most one acceptance per application)."""
+
+    __tablename__ = "acceptance_entries"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    acceptance_id: Mapped[int] = mapped_column(ForeignKey("acceptances.id", ondelete="CASCADE"), index=True)
+
+
+class Certificate(Base):
+    """An issued electronic title certificate: the signed JSON exactly as published, and its status.
+
+    ``series`` = region code + year + level code (the certificate-number prefix) and ``sequence``
+    make the number; ``token`` is the random part of the verification link (QR code)."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        _one_of("status", CertificateState),
+        UniqueConstraint("series", "sequence"),
+        UniqueConstraint("status_list_id", "status_index"),
+        Index(None, "status_list_id", "status"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    id_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    holder_name: Mapped[str] = mapped_column(String(50))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONValue())
+    series: Mapped[str] = mapped_column(String(11))
+    sequence: Mapped[int]
+    kid: Mapped[str] = mapped_column(ForeignKey("signing_keys.kid"))
+    alg: Mapped[str] = mapped_column(String(32))
+    signed_json: Mapped[str] = mapped_column(Text)
+    token: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16), default=CertificateState.VALID.value, server_default="valid", index=True
+    )
+    status_list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int]
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[dt.datetime | None]
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class VerificationLogEntry(Base):
+    """One public look-up of a certificate (核验记录), shown to the holder: when, how, by whom (IP masked)."""
+
+    __tablename__ = "verification_log"
+    __table_args__ = (
+        _one_of("method", VerificationMethod),
+        Index(None, "certificate_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"))
+    query_number: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    client_ip_masked: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    verifier_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verifier_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RateLimitBucket(Base):
+    """A fixed-window counter shared by every process (key = purpose + keyed hash of the client IP)."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(index=True)
+    count: Mapped[int]
+
+
+class IntegrityRecord(Base):
+    """诚信档案: a review of suspected fraud and its decision (finding, evidence, date, deciding body).
+
+    ``id_number_index`` names the person even without an account; ``outcome`` lists what the decision
+    did (application vetoed, certificate revoked, bar recorded)."""
+
+    __tablename__ = "integrity_records"
+    __table_args__ = (
+        _one_of("status", IntegrityStatus),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "status", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number_index: Mapped[str] = mapped_column(String(64), index=True)
+    subject_name: Mapped[str] = mapped_column(String(100))
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    allegation: Mapped[str] = mapped_column(Text)
+    finding: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[Any]] = mapped_column(JSONValue())
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    deciding_body: Mapped[str | None] = mapped_column(String(200))
+    decision_no: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONValue())
+    sanction_id: Mapped[int | None] = mapped_column(ForeignKey("sanctions.id"))
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+__all__ += [  # extended by the certificates and trust section
+    "Acceptance",
+    "AcceptanceEntry",
+    "Certificate",
+    "CertificateState",
+    "IntegrityRecord",
+    "IntegrityStatus",
+    "RateLimitBucket",
+    "SigningKey",
+    "StatusListRecord",
+    "VerificationLogEntry",
+    "VerificationMethod",
+]
