@@ -20,5 +20,16 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(session.router)
     # role pages: one module and router per role (web/<role>.py), each registered here
+    from zhicheng.web import applicant, notices, unit
+
+    app.include_router(applicant.router)
+    app.include_router(unit.router)
+    app.include_router(notices.router)
+    from zhicheng.web import agency, bureau, expert, verify
+
+    app.include_router(agency.router)
+    app.include_router(expert.router)
+    app.include_router(bureau.router)
+    app.include_router(verify.router)
     app.add_exception_handler(session.LoginRequired, session.login_redirect)  # type: ignore[arg-type]
     app.state.render_error = pages.render_error  # browser paths get an HTML page, /api keeps JSON

@@ -11,6 +11,7 @@ Role pages take a ``PageCall`` (one transaction per request, read-only for GET) 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -42,6 +43,22 @@ ROLE_HOME: dict[str, str] = {
 router = APIRouter(include_in_schema=False)
 
 
+@dataclass(frozen=True)
+class PageUser:
+    """What templates read of the logged-in user, copied while the request's transaction is open."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    unit_id: int | None
+    department_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> PageUser:
+        return cls(user.id, user.username, user.display_name, user.role, user.unit_id, user.department_id)
+
+
 class LoginRequired(Exception):
     """Raised by a page that needs a user; answered with a redirect to the login page (see web.install)."""
 
@@ -59,7 +76,9 @@ def page_call(request: Request, session: SessionDep) -> Call:
             call.user, call.token = authenticate(session, token, call.now)
         except DomainError:
             call.user = None  # expired or revoked: the page asks for a login again
-    request.state.user = call.user
+    # the page header reads a copy: an error page is rendered after the transaction rolled back and
+    # expired the session's User
+    request.state.user = None if call.user is None else PageUser.of(call.user)
     return call
 
 
