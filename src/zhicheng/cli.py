@@ -7,7 +7,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -192,7 +192,7 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
     with_demo: Annotated[bool, typer.Option("--demo", help="数据库为空时载入演示数据")] = False,
-    sweep_every: Annotated[int, typer.Option(help="补正到期检查间隔（秒），0 为不检查")] = 3600,
+    sweep_every: Annotated[int, typer.Option(help="定时清理间隔（秒）：补正到期、过期令牌等，0 为不运行")] = 3600,
 ) -> None:
     """启动平台（默认内置 SQLite；ZHICHENG_DATABASE_URL 指向 PostgreSQL）。"""
     import threading
@@ -216,6 +216,11 @@ def serve(
                     console.print(f"补正逾期，视为放弃申报：{moved}")
             except Exception as exc:  # keep serving; the next round retries
                 err.print(f"补正到期检查失败：{exc}")
+            try:
+                if purged := _purge(engine, None):
+                    console.print(_purged_text(purged))
+            except Exception as exc:
+                err.print(f"清理过期令牌与幂等记录失败：{exc}")
             time.sleep(sweep_every)
 
     if sweep_every > 0:
@@ -226,13 +231,35 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 
+def _purge(engine: Engine, as_of: date | None) -> Any:
+    """Expired tokens and old idempotency records (retention from the ZHICHENG_* settings); ``as_of``: at the
+    end of that day in Beijing, else now."""
+    from datetime import UTC, datetime, time, timedelta, timezone
+
+    from zhicheng.api.deps import Settings
+    from zhicheng.workflow.service import purge_expired
+
+    settings = Settings.from_env()
+    beijing = timezone(timedelta(hours=8))
+    now = datetime.now(UTC) if as_of is None else datetime.combine(as_of, time(23, 59, 59), tzinfo=beijing)
+    return purge_expired(
+        engine, now, token_retention=settings.token_retention, idempotency_retention=settings.idempotency_retention
+    )
+
+
+def _purged_text(purged: Any) -> str:
+    return f"已清理过期登录令牌 {purged.tokens} 个、过期幂等记录 {purged.idempotency_records} 条"
+
+
 @app.command()
 def sweep(as_of: Annotated[str | None, typer.Option("--as-of", help="日期，默认今天")] = None) -> None:
-    """补正期限届满未补正的申报视为放弃（可由定时任务调用，重复运行无副作用）。"""
+    """补正期限届满未补正的申报视为放弃，并清理过期登录令牌与幂等记录（可由定时任务调用，重复运行无副作用）。"""
     from zhicheng.workflow.service import sweep_expired_corrections
 
-    moved = sweep_expired_corrections(_engine(), parse_date(as_of))
+    engine = _engine()
+    moved = sweep_expired_corrections(engine, parse_date(as_of))
     console.print(f"视为放弃申报：{len(moved)} 件 {moved or ''}")
+    console.print(_purged_text(_purge(engine, None if as_of is None else parse_date(as_of))))
 
 
 db_app = typer.Typer(help="数据库")
@@ -257,7 +284,8 @@ def audit_verify() -> None:
     from zhicheng.store import audit
     from zhicheng.store.db import transaction
 
-    with transaction(_engine(), readonly=True) as s:
+    # writable: verify takes a shared lock on the chain head (FOR SHARE), refused in a READ ONLY transaction
+    with transaction(_engine()) as s:
         report = audit.verify(s)
     if report.ok:
         console.print(f"[green]审计日志完整[/green]：{report.entries} 条，链头 {(report.head_hash or '')[:16]}…")
@@ -302,6 +330,21 @@ def calendar_show() -> None:
     console.print(f"覆盖：{cal.coverage_start.isoformat()} 至 {cal.coverage_end.isoformat()}")
     for y in range(max(cal.coverage_start.year, cal.coverage_end.year - 3), cal.coverage_end.year + 1):
         console.print(f"  {y}：{cal.source_for(y)}")
+
+
+# spreadsheets (zhicheng.exchange) and statistics (zhicheng.stats); each command loads its services on use
+from zhicheng.exchange.cli import export_app, import_app  # noqa: E402
+from zhicheng.stats.cli import stats_command  # noqa: E402
+
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.command("stats")(stats_command)
+
+# certificates: offline verification and signing keys (zhicheng.certificates)
+from zhicheng.certificates.cli import keys_app, verify_command  # noqa: E402
+
+app.command("verify")(verify_command)
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

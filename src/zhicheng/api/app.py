@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zhicheng import __version__, web
-from zhicheng.api import applications, auth, errors, evidence, notices, oversight, policy, rounds
+from zhicheng.api import applications, auth, errors, evidence, notices, oversight, policy, review, rounds
 from zhicheng.api.deps import Clock, Runtime, Settings, as_clock
 from zhicheng.api.errors import error_json
 from zhicheng.api.schemas import ERRORS
@@ -108,8 +108,19 @@ def create_app(
         evidence.router,
         notices.router,
         oversight.router,
+        review.router,
     ):
         app.include_router(router)
+
+    from zhicheng.api import certificates, integrity  # acceptance, certificates, verification, integrity archive
+
+    app.include_router(certificates.router)
+    app.include_router(integrity.router)
+
+    from zhicheng.api import excel, stats  # spreadsheets and statistics (zhicheng.exchange, zhicheng.stats)
+
+    app.include_router(excel.router)
+    app.include_router(stats.router)
 
     web.install(app)
 

@@ -164,9 +164,10 @@ def install(app: FastAPI) -> None:
         return _page_error(request, exc.status, exc.message) or domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         fields = translate_request_errors(exc.errors())
-        return error_json(422, "invalid_input", "输入有误：" + "；".join(f"{p}：{m}" for p, m in fields[:5]), fields)
+        message = "输入有误：" + "；".join(f"{p}：{m}" for p, m in fields[:5])
+        return _page_error(request, 422, message) or error_json(422, "invalid_input", message, fields)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
