@@ -133,8 +133,12 @@ def append(
     from_state: str | None = None,
     to_state: str | None = None,
     payload: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction and return it (flushed).
+
+    ``at`` is the moment the action takes effect (the domain context's clock; real time in production,
+    a set day in demos and tests so timelines show the procedure's own dates); default: now.
 
     ``actor_id`` is ``None`` for anonymous or system actions (then ``role`` says which, e.g.
     ``"public"`` or ``"system"``).  ``payload`` must be a JSON object and must never contain a
@@ -146,7 +150,7 @@ def append(
         raise AuditHeadMissingError("审计链头记录缺失：请先运行数据库迁移（init_db）")
     stored_payload = _normalise_payload(payload)
     seq = head.seq + 1
-    created_at = utcnow()
+    created_at = utcnow() if at is None else at.astimezone(dt.UTC)
     entity_key = None if entity_id is None else str(entity_id)
     digest = entry_hash(
         head.hash,

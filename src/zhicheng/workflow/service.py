@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
@@ -46,6 +46,8 @@ from zhicheng.store.models import (
 from zhicheng.workflow.procedures import PROCEDURES, VETO, Action, Procedure
 from zhicheng.workflow.rights import ROLE_NAMES, Actor, Rights
 
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # China has kept UTC+8 without DST since 1991
+
 SYSTEM = Actor(user_id=0, role="system")
 DEFAULT_CORRECTION_WORKDAYS = 10
 INTEGRITY_BAN_YEARS = 3  # 一票否决后三年内不得申报（人社部令第40号；issue 5 records the finding）
@@ -58,7 +60,12 @@ class Context:
     session: Session
     actor: Actor
     today: dt.date
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    now: dt.datetime = None  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.now is None:  # the current Beijing time of day on ``today`` (real now when today is today)
+            real = dt.datetime.now(BEIJING)
+            self.now = dt.datetime.combine(self.today, real.timetz()).astimezone(dt.UTC)
 
     @cached_property
     def calendar(self) -> WorkdayCalendar:
@@ -96,6 +103,7 @@ class Context:
             from_state=from_state,
             to_state=to_state,
             payload=payload,
+            at=self.now,
         )
 
 
