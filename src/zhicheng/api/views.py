@@ -213,7 +213,6 @@ def summaries(session: Session, apps: list[Application]) -> list[ApplicationSumm
 def detail(ctx: Context, app: Application) -> ApplicationDetail:
     """The application as the caller may see it (the caller already passed ``get_application``)."""
     session = ctx.session
-    session.refresh(app)
     base = _summaries(session, [app])[0]
     proc = ctx.rights.procedure(app)
     labels = {a.name: a.label for step in proc.steps.values() for a in step.actions} | _EXTRA_ACTIONS

@@ -34,6 +34,7 @@ from zhicheng.store.models import (
 
 __all__ = [
     "application_facts",
+    "detect_and_persist",
     "detected",
     "effective_pairs",
     "expert_facts",
@@ -99,14 +100,19 @@ def recorded(session: Session, application_ids: Collection[int], expert_ids: Col
 def effective_pairs(session: Session, application_ids: Collection[int], expert_ids: Collection[int]) -> set[Pair]:
     """Every (expert, application) that must recuse: recorded active conflicts, plus detected ones
     not dismissed by the agency."""
-    rec = recorded(session, application_ids, expert_ids)
+    if not application_ids or not expert_ids:
+        return set()
+    return _effective(recorded(session, application_ids, expert_ids), detected(session, application_ids, expert_ids))
+
+
+def _effective(rec: list[Conflict], found: list[rules.DetectedConflict]) -> set[Pair]:
     pairs = {(c.expert_id, c.application_id) for c in rec if c.status == ConflictStatus.ACTIVE}
     dismissed = {
         (c.expert_id, c.application_id, c.kind)
         for c in rec
         if c.source == ConflictSource.DETECTED and c.status == ConflictStatus.DISMISSED
     }
-    for d in detected(session, application_ids, expert_ids):
+    for d in found:
         if (d.expert_id, d.application_id, d.kind) not in dismissed:
             pairs.add((d.expert_id, d.application_id))
     return pairs
@@ -116,13 +122,19 @@ def persist_detected(
     session: Session, application_ids: Collection[int], expert_ids: Collection[int], recorded_by: int | None
 ) -> list[Conflict]:
     """Store the detected conflicts not stored yet (in any status); return the new rows (flushed)."""
-    known = {
-        (c.expert_id, c.application_id, c.kind)
-        for c in recorded(session, application_ids, expert_ids)
-        if c.source == ConflictSource.DETECTED
-    }
+    return detect_and_persist(session, application_ids, expert_ids, recorded_by)[0]
+
+
+def detect_and_persist(
+    session: Session, application_ids: Collection[int], expert_ids: Collection[int], recorded_by: int | None
+) -> tuple[list[Conflict], set[Pair]]:
+    """:func:`persist_detected`, and the effective pairs as :func:`effective_pairs` gives them
+    (from the same reads, so a ballot opening does not detect twice)."""
+    rec = recorded(session, application_ids, expert_ids)
+    found = detected(session, application_ids, expert_ids)
+    known = {(c.expert_id, c.application_id, c.kind) for c in rec if c.source == ConflictSource.DETECTED}
     new = []
-    for d in detected(session, application_ids, expert_ids):
+    for d in found:
         if (d.expert_id, d.application_id, d.kind) in known:
             continue
         known.add((d.expert_id, d.application_id, d.kind))
@@ -138,7 +150,7 @@ def persist_detected(
         session.add(row)
         new.append(row)
     session.flush()
-    return new
+    return new, _effective(rec, found)
 
 
 def recuse_pending_voter(session: Session, expert_id: int, application_id: int) -> int:

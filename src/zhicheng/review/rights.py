@@ -24,10 +24,10 @@ supervises read-only.  Neither is subject to recusal here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from zhicheng.review.conflicts import effective_pairs
@@ -126,30 +126,50 @@ class ReviewRights:
         return [a for a in application_ids if self.can_see_application(a)]
 
 
-def review_rights(session: Session, actor: Actor, meeting: Meeting) -> ReviewRights:
-    """Load what the rights depend on, once per service call."""
-    agenda = frozenset(session.scalars(select(MeetingItem.application_id).where(MeetingItem.meeting_id == meeting.id)))
+def review_rights(
+    session: Session, actor: Actor, meeting: Meeting, only: Collection[int] | None = None
+) -> ReviewRights:
+    """Load what the rights depend on, once per service call.
+
+    ``only``: the call concerns these applications alone (a score, a ballot, one material), so the
+    rights are built for them and every other application reads as not on the agenda — a
+    one-application call need not work out the conflicts of the whole agenda."""
+    scope: list[ColumnElement[bool]] = [MeetingItem.meeting_id == meeting.id]
+    if only is not None:
+        scope.append(MeetingItem.application_id.in_(sorted(only)))
     if actor.role != "expert":
+        agenda = frozenset(session.scalars(select(MeetingItem.application_id).where(*scope)))
         return ReviewRights(actor, meeting.id, agenda)
-    member = session.get(MeetingMember, (meeting.id, actor.user_id))
-    if member is None:
-        return ReviewRights(actor, meeting.id, agenda)
-    declared = session.get(ConflictDeclaration, (meeting.id, actor.user_id)) is not None
-    panel_apps = frozenset(
-        session.scalars(
-            select(MeetingItem.application_id)
-            .join(PanelMember, PanelMember.panel_id == MeetingItem.panel_id)
-            .where(MeetingItem.meeting_id == meeting.id, PanelMember.expert_id == actor.user_id)
+    # an expert: membership and declaration in one query, the agenda with the expert's own panel in another
+    membership = session.execute(
+        select(MeetingMember.checked_in, ConflictDeclaration.expert_id.is_not(None))
+        .outerjoin(
+            ConflictDeclaration,
+            (ConflictDeclaration.meeting_id == MeetingMember.meeting_id)
+            & (ConflictDeclaration.expert_id == MeetingMember.expert_id),
         )
-    )
+        .where(MeetingMember.meeting_id == meeting.id, MeetingMember.expert_id == actor.user_id)
+    ).first()
+    if membership is None:
+        agenda = frozenset(session.scalars(select(MeetingItem.application_id).where(*scope)))
+        return ReviewRights(actor, meeting.id, agenda)
+    checked_in, declared = membership
+    rows = session.execute(
+        select(MeetingItem.application_id, PanelMember.expert_id)
+        .outerjoin(
+            PanelMember, (PanelMember.panel_id == MeetingItem.panel_id) & (PanelMember.expert_id == actor.user_id)
+        )
+        .where(*scope)
+    ).all()
+    agenda = frozenset(a for a, _ in rows)
     conflicted = frozenset(a for _, a in effective_pairs(session, agenda, [actor.user_id]))
     return ReviewRights(
         actor,
         meeting.id,
         agenda,
         member=True,
-        checked_in=member.checked_in,
-        declared=declared,
-        panel_apps=panel_apps,
+        checked_in=bool(checked_in),
+        declared=bool(declared),
+        panel_apps=frozenset(a for a, panel_member in rows if panel_member is not None),
         conflicted=conflicted,
     )

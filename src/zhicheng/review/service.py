@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -429,9 +429,11 @@ def _meeting(ctx: Context, meeting_id: int, *, lock: bool = False) -> Meeting:
     return meeting
 
 
-def _visible_meeting(ctx: Context, meeting_id: int, *, lock: bool = False) -> tuple[Meeting, ReviewRights]:
+def _visible_meeting(
+    ctx: Context, meeting_id: int, *, lock: bool = False, only: Collection[int] | None = None
+) -> tuple[Meeting, ReviewRights]:
     meeting = _meeting(ctx, meeting_id, lock=lock)
-    rights = review_rights(ctx.session, ctx.actor, meeting)
+    rights = review_rights(ctx.session, ctx.actor, meeting, only)
     if not rights.can_see_meeting():
         raise not_found("评审会议")
     return meeting, rights
@@ -1440,7 +1442,7 @@ def open_meeting(ctx: Context, meeting_id: int) -> Meeting:
 def check_in(ctx: Context, meeting_id: int, expert_id: int | None = None) -> MeetingMember:
     """签到: an expert checks in in person, or the agency records an expert's attendance."""
     meeting = _meeting(ctx, meeting_id, lock=False)
-    rights = review_rights(ctx.session, ctx.actor, meeting)
+    rights = review_rights(ctx.session, ctx.actor, meeting, only=())  # attendance: no application involved
     if expert_id is None and rights.is_expert:
         expert_id = ctx.actor.user_id
     if expert_id is None and rights.is_organiser:
@@ -1462,13 +1464,19 @@ def check_in(ctx: Context, meeting_id: int, expert_id: int | None = None) -> Mee
 # =============================================================================== panel scores and interviews
 
 
-def _panel_state(ctx: Context, meeting: Meeting, item: MeetingItem) -> tuple[str | None, list[int], list[PanelScore]]:
-    """(panel name, panel experts who must score — conflicted ones excluded, scores submitted)."""
+def _panel_state(
+    ctx: Context, meeting: Meeting, item: MeetingItem, known: tuple[Collection[int], set[cfl.Pair]] | None = None
+) -> tuple[str | None, list[int], list[PanelScore]]:
+    """(panel name, panel experts who must score — conflicted ones excluded, scores submitted).
+    ``known``: experts whose conflicts with this application the caller has just worked out, and the pairs."""
     if item.panel_id is None:
         return None, [], []
     panel = ctx.session.get(Panel, item.panel_id)
     experts = sorted(ctx.session.scalars(select(PanelMember.expert_id).where(PanelMember.panel_id == item.panel_id)))
-    pairs = cfl.effective_pairs(ctx.session, [item.application_id], experts)
+    if known is not None and set(experts) <= set(known[0]):
+        pairs = known[1]
+    else:
+        pairs = cfl.effective_pairs(ctx.session, [item.application_id], experts)
     scoring = [e for e in experts if (e, item.application_id) not in pairs]
     scores = list(
         ctx.session.scalars(
@@ -1513,7 +1521,7 @@ def submit_score(
 ) -> PanelSummary:
     """A panel expert's quantitative score (0–100) and written opinion (书面评议意见); may be revised
     until the ballot opens (``expected_version`` guards against overwriting a newer revision)."""
-    meeting, rights = _visible_meeting(ctx, meeting_id)
+    meeting, rights = _visible_meeting(ctx, meeting_id, only={application_id})
     if not rights.can_score(application_id):
         raise not_found("申报")
     if not rights.declared:  # pragma: no cover - can_score implies it
@@ -1574,7 +1582,7 @@ def submit_score(
 
 
 def panel_summary(ctx: Context, meeting_id: int, application_id: int) -> PanelSummary:
-    meeting, rights = _visible_meeting(ctx, meeting_id)
+    meeting, rights = _visible_meeting(ctx, meeting_id, only={application_id})
     if not rights.can_see_application(application_id):
         raise not_found("申报")
     item = _item(ctx, meeting.id, application_id)
@@ -1675,10 +1683,10 @@ def open_ballot(ctx: Context, meeting_id: int, application_id: int) -> Tally:
     ):
         raise DomainError(422, "interview_missing", "破格申报须经面试答辩，尚无答辩记录，不能表决")
     members = _member_ids(ctx.session, meeting.id)
-    new_conflicts = cfl.persist_detected(ctx.session, [application_id], members, ctx.actor.user_id or None)
+    new_conflicts, pairs = cfl.detect_and_persist(ctx.session, [application_id], members, ctx.actor.user_id or None)
     for c in new_conflicts:
         ctx.audit("detect_conflict", "conflict", c.id, payload={"application_id": c.application_id, "kind": c.kind})
-    name, scoring, scores = _panel_state(ctx, meeting, item)
+    name, scoring, scores = _panel_state(ctx, meeting, item, (members, pairs))
     if len(scoring) < rules.MIN_PANEL_SIZE:
         raise DomainError(
             422,
@@ -1702,8 +1710,7 @@ def open_ballot(ctx: Context, meeting_id: int, application_id: int) -> Tally:
             f"出席专家 {len(attending)} 人，不足评委会组成人数 {size} 人的三分之二"
             f"（至少 {rules.min_attending(size)} 人），不能表决",
         )
-    pairs = cfl.effective_pairs(ctx.session, [application_id], attending)
-    recused = [e for e in attending if (e, application_id) in pairs]
+    recused = [e for e in attending if (e, application_id) in pairs]  # attending ⊆ members
     present = rules.present_for_item(len(attending), len(recused), meeting.recused_count_as_present)
     if not rules.quorum_met(present, size):
         raise DomainError(
@@ -1742,7 +1749,7 @@ def cast_ballot(ctx: Context, meeting_id: int, application_id: int, choice: str)
     """One secret ballot (同意/不同意/弃权) by a checked-in expert, once, while the ballot is open.
     No proxy (only the expert's own account), no late ballot.  Returns nothing: not even the voter
     gets a receipt that could be shown to someone else."""
-    meeting, rights = _visible_meeting(ctx, meeting_id)
+    meeting, rights = _visible_meeting(ctx, meeting_id, only={application_id})
     if not rights.is_expert:
         raise forbidden("只有评审专家本人可以投票，不得委托他人投票")
     if choice not in set(BallotChoice):
@@ -1892,7 +1899,7 @@ def committee_result(session: Session, application_id: int) -> bool | None:
 def tally(ctx: Context, meeting_id: int, application_id: int) -> Tally:
     """The recorded tally of a closed ballot, for whoever may see the application at this meeting.  No
     count exists before the ballot closes (no running count is ever shown)."""
-    meeting, rights = _visible_meeting(ctx, meeting_id)
+    meeting, rights = _visible_meeting(ctx, meeting_id, only={application_id})
     if not rights.can_see_application(application_id):
         raise not_found("申报")
     item = _item(ctx, meeting.id, application_id)
@@ -2194,7 +2201,7 @@ def application_material(ctx: Context, meeting_id: int, application_id: int) -> 
     """The application's material for a review: profile, evidence list, the agency's review verdict,
     the panel summary (as the viewer may see it) and the interview.  Experts: only after declaring,
     never for a conflicted applicant."""
-    meeting, rights = _visible_meeting(ctx, meeting_id)
+    meeting, rights = _visible_meeting(ctx, meeting_id, only={application_id})
     if not rights.can_see_application(application_id):
         raise not_found("申报")
     item = _item(ctx, meeting.id, application_id)

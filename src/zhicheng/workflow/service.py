@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from zhicheng.calendar import CalendarCoverageError, CalendarYear, WorkdayCalendar
 from zhicheng.calendar.files import from_dict as calendar_from_dict
@@ -377,7 +378,10 @@ def _compare_and_set(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         ctx.session.expire(app)
         raise conflict(f"申报已被他人处理（当前状态：{state_label(app)}，版本 {app.version}），请刷新后重试")
-    ctx.session.expire(app)
+    # The row now holds exactly these values: record them as loaded rather than read the row (and its
+    # JSON columns) back.
+    for key, value in {**values, "version": version + 1, "updated_at": ctx.now}.items():
+        set_committed_value(app, key, value)
 
 
 def procedure_of(ctx: Context, app: Application) -> Procedure:
@@ -429,7 +433,6 @@ def act(
     if action == "veto":
         _record_veto(ctx, app, reason or "")
     ctx.audit(action, "application", app.id, from_state=from_state, to_state=act_def.to, payload=payload or None)
-    ctx.session.refresh(app)
     return app
 
 
