@@ -77,7 +77,7 @@ class CertWorld:
 
 def build_world(engine: Engine, tmp_path: Path, *, applicants: int = 2, document: str = "ai_bj_2020") -> CertWorld:
     trust = TrustSettings(base_url=BASE_URL, key_dir=tmp_path / "keys")
-    names = ["张伟", "李娜", "王芳", "刘洋"]
+    names = ["张伟", "李娜", "王芳", "刘洋", "陈静", "杨磊", "赵敏", "黄强"]
     with transaction(engine) as s:
         unit = Unit(name="北京某智能科技有限公司", uscc="91110108MA01ABCD1X")
         s.add(unit)

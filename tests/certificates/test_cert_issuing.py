@@ -296,3 +296,38 @@ def test_concurrent_issuing_gives_distinct_numbers_and_indexes(engine: Engine, t
     assert total == 3
     assert sorted(parse_certificate_number(c.number).sequence for c in certs) == [1, 2, 3]
     assert len({c.status_index for c in certs}) == 3
+
+
+def test_first_issuing_by_several_clerks_at_once_does_not_deadlock(engine: Engine, tmp_path: Path) -> None:
+    """No signing key and no status list yet, four clerks issue at the same moment: generating the first
+    key audits, allocating takes the status list's lock.  Issuing takes the audit chain's lock first, so
+    the clerks queue instead of deadlocking (the season simulation with two workers found this)."""
+    import threading
+
+    from cert_world import build_world
+
+    world = build_world(engine, tmp_path, applicants=8)
+    world.accept()
+    for app_id in world.apps[::2]:  # half certified through the procedure first, half certified by issuing
+        world.run(world.agency, wsvc.act, app_id, "certify")
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def clerk(app_ids: list[int]) -> None:
+        barrier.wait()
+        for app_id in app_ids:
+            try:
+                world.issue([app_id])
+            except Exception as exc:  # recorded and asserted below
+                failures.append(exc)
+
+    threads = [threading.Thread(target=clerk, args=(world.apps[k::4],)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    total, certs = world.run(world.agency, csvc.list_certificates)
+    assert total == 8
+    assert sorted(parse_certificate_number(c.number).sequence for c in certs) == list(range(1, 9))
+    assert len({(c.status_list_id, c.status_index) for c in certs}) == 8

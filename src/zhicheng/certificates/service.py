@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from zhicheng.errors import DomainError, conflict, forbidden, invalid, not_found
+from zhicheng.store import audit
 from zhicheng.store.models import (
     Acceptance,
     AcceptanceEntry,
@@ -497,6 +498,9 @@ def issue_certificates(ctx: Context, trust: TrustSettings, application_ids: list
         raise forbidden("只有评审服务机构可以颁发证书")
     if not application_ids:
         raise invalid("application_ids", "至少选择一件申报")
+    # Issuing locks the current status list and audits; certifying and a first key audit before that.
+    # Taking the chain's lock first keeps the order the same for every issuer (two at once deadlocked).
+    audit.lock_chain(ctx.session)
     out: list[CertificateView] = []
     signer: Signer | None = None
     for app_id in dict.fromkeys(application_ids):
@@ -628,6 +632,7 @@ def change_status(ctx: Context, trust: TrustSettings, number: str, action: str, 
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise conflict("证书状态已被他人修改，请刷新后重试")
     ctx.session.expire(cert)
+    audit.lock_chain(ctx.session)  # before the status list row, in the same order as issuing
     signer = current_signer(ctx.session, trust.keys, ctx.today, now=ctx.now, actor_id=ctx.actor.user_id)
     record = _publish_status_list(ctx.session, signer, cert.status_list_id, ctx.now)
     ctx.audit(

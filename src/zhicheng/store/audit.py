@@ -48,6 +48,7 @@ __all__ = [
     "append",
     "canonical_json",
     "entry_hash",
+    "lock_chain",
     "verify",
 ]
 
@@ -121,6 +122,16 @@ def _lock_head(session: Session, *, read: bool = False) -> AuditHead | None:
         .execution_options(populate_existing=True)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+def lock_chain(session: Session) -> None:
+    """Take the chain's lock now rather than at the first append.
+
+    Every audited transaction ends up holding this lock until it commits.  A transaction that also
+    locks other shared rows (the current certificate status list) takes this one first, so that two
+    such transactions always lock in the same order and cannot deadlock."""
+    if _lock_head(session) is None:
+        raise AuditHeadMissingError("审计链头记录缺失：请先运行数据库迁移（init_db）")
 
 
 def append(
