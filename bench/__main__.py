@@ -220,13 +220,14 @@ def season_rows(
     sizes: Sizes,
     backend: str,
     batch: int,
+    workers: int,
     report: dict[str, Any],
     console: Console,
     note: str,
     save: Callable[[], None],
 ) -> list[Row]:
     results = []
-    report["season"] = {"backend": backend, "meeting_batch": batch, "runs": []}
+    report["season"] = {"backend": backend, "meeting_batch": batch, "workers": workers, "runs": []}
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -236,7 +237,7 @@ def season_rows(
         transient=False,
     ) as progress:
         for n in sizes.seasons:
-            results.append(season.run_season(n, backend=backend, batch=batch, progress=progress))
+            results.append(season.run_season(n, backend=backend, batch=batch, workers=workers, progress=progress))
             report["season"]["runs"].append(results[-1].as_dict())
             save()
     db = "PostgreSQL" if backend == "postgres" else "SQLite"
@@ -245,7 +246,7 @@ def season_rows(
         rows.append(
             Row(
                 f"season.{r.n}",
-                f"评审季模拟（{db}）",
+                f"评审季模拟（{db}，{r.workers} 个进程同时办理）",
                 f"{r.n:,} 份申报",
                 f"{r.seconds:,.0f} s；{r.transactions_per_s:,.0f} 事务/秒；{r.transitions_per_s:,.1f} 流转/秒",
                 f"{1e6 * r.seconds / max(1, r.transactions):,.0f} µs/事务",
@@ -318,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--http-concurrency", type=int, default=32)
     ap.add_argument("--http-requests", type=int, default=None)
     ap.add_argument("--meeting-batch", type=int, default=100, help="每场评审会议的申报数")
+    ap.add_argument(
+        "--season-workers", type=int, default=season.default_workers(), help="评审季同时办理的进程数（SQLite 恒为 1）"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS, help="结果目录（latest.json、latest.md）")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -359,8 +363,9 @@ def main(argv: list[str] | None = None) -> int:
         ("engine", "1 引擎单次检查", lambda: engine_rows(sizes, report)),
         ("batch", "2 批量筛查", lambda: batch_rows(sizes, report)),
         ("http", "3 HTTP 吞吐与延迟", lambda: http_rows(sizes, backend, workers, report, console)),
-        ("season", "4 评审季模拟", lambda: season_rows(sizes, backend, batch, report, console, note, save)),
+        ("season", "4 评审季模拟", lambda: season_rows(sizes, backend, batch, seasons_w, report, console, note, save)),
     ]
+    seasons_w = args.season_workers
     workers = 1 if args.smoke else args.http_workers
     batch = args.meeting_batch
     failed = []

@@ -10,12 +10,19 @@ service exists — issues the certificates.
 
 The mix is drawn from a seeded RNG (``Fate``), so a run is reproducible.  ``run_season`` returns the
 figures; ``python -m bench.season --n 2000`` runs one season on its own.
+
+Like a real season, many people act at once: each phase hands its applications (and the committee its
+meetings) to ``workers`` processes, forked when the phase starts so that they share what the earlier
+phases learned; every process has its own connections.  The phases themselves follow one another, as
+the procedure's dates do.  ``workers=1`` runs everything in this process (SQLite always does: one writer).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
+import os
 import random
 import tempfile
 import time
@@ -151,6 +158,7 @@ def draw_fates(n: int, seed: int) -> list[Fate]:
 class SeasonResult:
     n: int
     backend: str
+    workers: int  # processes acting at once
     seconds: float  # the procedure, from opening the rounds to the last certificate
     setup_seconds: float  # accounts, units, experts (bulk inserts, not transitions)
     transactions: int  # state-changing service calls, each its own transaction
@@ -175,6 +183,7 @@ class SeasonResult:
         return {
             "n": self.n,
             "backend": self.backend,
+            "workers": self.workers,
             "seconds": round(self.seconds, 3),
             "setup_seconds": round(self.setup_seconds, 3),
             "transactions": self.transactions,
@@ -193,8 +202,11 @@ class SeasonResult:
 
 
 class Season:
-    def __init__(self, engine: Engine, n: int, key_dir: Path, *, seed: int = 2026, batch: int = 150) -> None:
+    def __init__(
+        self, engine: Engine, n: int, key_dir: Path, *, seed: int = 2026, batch: int = 150, workers: int = 1
+    ) -> None:
         self.engine, self.n, self.batch = engine, n, batch
+        self.workers = 1 if engine.dialect.name == "sqlite" else max(1, workers)
         self.trust = TrustSettings(key_dir=key_dir)
         self.closed_meetings: list[tuple[str, int, list[int]]] = []
         self.fates = draw_fates(n, seed)
@@ -341,6 +353,7 @@ class Season:
         return SeasonResult(
             n=self.n,
             backend=self.engine.dialect.name,
+            workers=self.workers,
             seconds=seconds,
             setup_seconds=setup_s,
             transactions=self.transactions,
@@ -414,109 +427,142 @@ class Season:
                 )
             self.tx(a, OPEN_ROUND, rsvc.add_to_pool, committee.id, [e.user_id for e in self.experts[proc]])
 
-    def apply(self, progress: Progress | None, task: Any) -> list[int]:
-        out = []
-        with self.phase("申报与提交", progress, task, self.n) as step:
-            for i, (who, fate) in enumerate(zip(self.applicants, self.fates, strict=True)):
-                profile = dict(PROFILES[fate.procedure], name=who_name(i))
-                if fate.coauthor is not None:
-                    first = dict(
-                        profile["achievements"][0], coauthors=[self.expert_names[fate.procedure][fate.coauthor]]
-                    )
-                    profile["achievements"] = [first, *profile["achievements"][1:]]
-                app = self.tx(
-                    who,
-                    SUBMIT,
-                    wsvc.create_application,
-                    round_id=self.rounds[fate.procedure],
-                    level=LEVEL,
-                    route=fate.route,
-                    profile=profile,
-                )
-                self.app_fate[app.id] = fate
-                self.applicant_of[app.id] = who
-                if fate.withdraw:
-                    self.act(who, SUBMIT, app.id, "withdraw")
-                else:
-                    self.act(who, SUBMIT, app.id, "submit", data={"pledge": True})
-                    out.append(app.id)
+    # ---- running a phase's items, in this process or in forked workers
+    def each(self, method: Callable[[Any], Any], items: Sequence[Any], step: Callable[[], None]) -> list[Any]:
+        """``method(item)`` for every item, results in item order.  With several workers, the processes
+        are forked now (they see the season as it stands) and each takes chunks of items in turn."""
+        if self.workers == 1 or len(items) < 2:
+            out = []
+            for item in items:
+                out.append(method(item))
                 step()
-        return out
+            return out
+        global _SEASON
+        _SEASON = self
+        size = max(1, min(25, len(items) // (4 * self.workers)))
+        chunks = [(method.__name__, k, items[k : k + size]) for k in range(0, len(items), size)]
+        self.engine.dispose()  # no pooled connection may cross the fork
+        results: dict[int, list[Any]] = {}
+        with multiprocessing.get_context("fork").Pool(self.workers, initializer=_worker_start) as pool:
+            for k, done, transactions, services in pool.imap_unordered(_worker_chunk, chunks):
+                results[k] = done
+                self.transactions += transactions
+                for name, (count, seconds) in services.items():
+                    stat = self.services.setdefault(name, [0, 0.0])
+                    stat[0] += count
+                    stat[1] += seconds
+                for _ in done:
+                    step()
+        return [r for k in sorted(results) for r in results[k]]
+
+    # ---- the phases
+    def apply(self, progress: Progress | None, task: Any) -> list[int]:
+        with self.phase("申报与提交", progress, task, self.n) as step:
+            created = self.each(self.apply_one, range(self.n), step)
+        for i, (app_id, _) in enumerate(created):
+            self.app_fate[app_id] = self.fates[i]
+            self.applicant_of[app_id] = self.applicants[i]
+        return [app_id for app_id, submitted in created if submitted]
+
+    def apply_one(self, i: int) -> tuple[int, bool]:
+        who, fate = self.applicants[i], self.fates[i]
+        profile = dict(PROFILES[fate.procedure], name=who_name(i))
+        if fate.coauthor is not None:
+            first = dict(profile["achievements"][0], coauthors=[self.expert_names[fate.procedure][fate.coauthor]])
+            profile["achievements"] = [first, *profile["achievements"][1:]]
+        app = self.tx(
+            who,
+            SUBMIT,
+            wsvc.create_application,
+            round_id=self.rounds[fate.procedure],
+            level=LEVEL,
+            route=fate.route,
+            profile=profile,
+        )
+        if fate.withdraw:
+            self.act(who, SUBMIT, app.id, "withdraw")
+            return app.id, False
+        self.act(who, SUBMIT, app.id, "submit", data={"pledge": True})
+        return app.id, True
 
     def unit_review(self, apps: list[int], progress: Progress | None, task: Any) -> list[int]:
-        out = []
         with self.phase("单位审核与公示", progress, task, 2 * len(apps)) as step:
-            noticed = []
-            for app_id in apps:
-                fate, who = self.app_fate[app_id], self.applicant_of[app_id]
-                unit = self.unit_actor[who.unit_id or 0]
-                if fate.unit_decline:
-                    self.act(unit, UNIT_REVIEW, app_id, "decline", reason="本单位推荐名额已满，本年度不予推荐")
-                elif fate.unit_return:
-                    self.act(unit, UNIT_REVIEW, app_id, "return", reason="请补充论文的检索证明后重新提交")
-                    self.act(who, RESUBMIT_TO_UNIT, app_id, "submit", data={"pledge": True})
-                    self.act(unit, RESUBMIT_TO_UNIT, app_id, "start_notice")
-                    noticed.append(app_id)
-                else:
-                    self.act(unit, UNIT_REVIEW, app_id, "start_notice")
-                    noticed.append(app_id)
-                step()
-            for app_id in noticed:
-                who = self.applicant_of[app_id]
-                self.act(self.unit_actor[who.unit_id or 0], RECOMMEND, app_id, "recommend")
-                if self.app_fate[app_id].procedure == "qingdao":
-                    self.act(self.department, FORWARD, app_id, "forward")
-                out.append(app_id)
-                step()
-        return out
+            noticed = [a for a, ok in zip(apps, self.each(self.unit_review_one, apps, step), strict=True) if ok]
+            self.each(self.recommend_one, noticed, step)
+        return noticed
+
+    def unit_of(self, app_id: int) -> Actor:
+        return self.unit_actor[self.applicant_of[app_id].unit_id or 0]
+
+    def unit_review_one(self, app_id: int) -> bool:
+        """The unit declines, or (after one return and resubmission) starts the internal notice."""
+        fate, who, unit = self.app_fate[app_id], self.applicant_of[app_id], self.unit_of(app_id)
+        if fate.unit_decline:
+            self.act(unit, UNIT_REVIEW, app_id, "decline", reason="本单位推荐名额已满，本年度不予推荐")
+            return False
+        if fate.unit_return:
+            self.act(unit, UNIT_REVIEW, app_id, "return", reason="请补充论文的检索证明后重新提交")
+            self.act(who, RESUBMIT_TO_UNIT, app_id, "submit", data={"pledge": True})
+            self.act(unit, RESUBMIT_TO_UNIT, app_id, "start_notice")
+        else:
+            self.act(unit, UNIT_REVIEW, app_id, "start_notice")
+        return True
+
+    def recommend_one(self, app_id: int) -> None:
+        self.act(self.unit_of(app_id), RECOMMEND, app_id, "recommend")
+        if self.app_fate[app_id].procedure == "qingdao":
+            self.act(self.department, FORWARD, app_id, "forward")
 
     def agency_review(self, apps: list[int], progress: Progress | None, task: Any) -> list[int]:
-        a = self.agency
-        out, corrected = [], []
         with self.phase("资格审核与补正", progress, task, len(apps)) as step:
-            for app_id in apps:
-                fate = self.app_fate[app_id]
-                if fate.reject:
-                    self.act(a, AGENCY_REVIEW, app_id, "reject", reason="所列论文发表时间早于现职称取得时间，不计入")
-                elif fate.correction:
-                    self.act(
-                        a,
-                        AGENCY_REVIEW,
-                        app_id,
-                        "request_correction",
-                        data={"items": ["补充论文检索证明", "补充职称证书扫描件"], "workdays": 5},
-                    )
-                    corrected.append(app_id)
-                else:
-                    self.act(a, AGENCY_REVIEW, app_id, "accept", data={"judgements": self.judgements[fate.procedure]})
-                    out.append(app_id)
-                step()
-            for app_id in corrected:
-                if self.app_fate[app_id].correction == "answered":
-                    self.act(self.applicant_of[app_id], ANSWER_CORRECTION, app_id, "resubmit")
+            first = self.each(self.agency_review_one, apps, step)
+            accepted = [a for a, outcome in zip(apps, first, strict=True) if outcome == "accepted"]
+            corrected = [a for a, outcome in zip(apps, first, strict=True) if outcome == "correction"]
+            answered = [a for a in corrected if self.app_fate[a].correction == "answered"]
+            self.each(self.answer_correction_one, answered, lambda: None)
             swept = wsvc.sweep_expired_corrections(self.engine, SWEEP)
             self.transactions += len(swept)
-            for app_id in corrected:
-                if self.app_fate[app_id].correction == "answered":
-                    data = {"judgements": self.judgements[self.app_fate[app_id].procedure]}
-                    self.act(a, SECOND_REVIEW, app_id, "accept", data=data)
-                    out.append(app_id)
-        return out
+            self.each(self.second_review_one, answered, lambda: None)
+        return accepted + answered
+
+    def agency_review_one(self, app_id: int) -> str:
+        fate = self.app_fate[app_id]
+        if fate.reject:
+            self.act(self.agency, AGENCY_REVIEW, app_id, "reject", reason="所列论文发表时间早于现职称取得时间，不计入")
+            return "rejected"
+        if fate.correction:
+            items = {"items": ["补充论文检索证明", "补充职称证书扫描件"], "workdays": 5}
+            self.act(self.agency, AGENCY_REVIEW, app_id, "request_correction", data=items)
+            return "correction"
+        data = {"judgements": self.judgements[fate.procedure]}
+        self.act(self.agency, AGENCY_REVIEW, app_id, "accept", data=data)
+        return "accepted"
+
+    def answer_correction_one(self, app_id: int) -> None:
+        self.act(self.applicant_of[app_id], ANSWER_CORRECTION, app_id, "resubmit")
+
+    def second_review_one(self, app_id: int) -> None:
+        data = {"judgements": self.judgements[self.app_fate[app_id].procedure]}
+        self.act(self.agency, SECOND_REVIEW, app_id, "accept", data=data)
 
     def committee(self, apps: list[int], progress: Progress | None, task: Any) -> list[int]:
-        passed: list[int] = []
-        with self.phase("评审会议与表决", progress, task, len(apps)) as step:
-            for proc in DOCS:
-                mine = [a for a in apps if self.app_fate[a].procedure == proc]
-                for start in range(0, len(mine), self.batch):
-                    passed += self.meeting(proc, mine[start : start + self.batch], step)
-        return passed
+        """One meeting per ``batch`` applications of a procedure; meetings run side by side."""
+        sittings: list[tuple[int, str, tuple[int, ...]]] = []
+        for proc in DOCS:
+            mine = [a for a in apps if self.app_fate[a].procedure == proc]
+            for start in range(0, len(mine), self.batch):
+                sittings.append((len(sittings) + 1, proc, tuple(mine[start : start + self.batch])))
+        self.meetings = len(sittings)
+        with self.phase("评审会议与表决", progress, task, len(sittings)) as step:
+            held = self.each(self.meeting, sittings, step)
+        self.closed_meetings = [(proc, mid, passed) for (_, proc, _), (mid, passed) in zip(sittings, held, strict=True)]
+        return [a for _, _, passed in self.closed_meetings for a in passed]
 
-    def meeting(self, proc: str, apps: Sequence[int], step: Callable[[], None]) -> list[int]:
+    def meeting(self, sitting: tuple[int, str, tuple[int, ...]]) -> tuple[int, list[int]]:
+        number, proc, apps = sitting
         a, committee = self.agency, self.committees[proc]
-        self.meetings += 1
         mid = self.tx(
-            a, MEETING, rsvc.create_meeting, committee_id=committee, title=f"评审会议{self.meetings}", held_on=MEETING
+            a, MEETING, rsvc.create_meeting, committee_id=committee, title=f"评审会议{number}", held_on=MEETING
         ).id
         self.tx(a, MEETING, rsvc.add_to_agenda, mid, list(apps))
         thirds = [tuple(apps[i::PANELS]) for i in range(PANELS)]
@@ -543,7 +589,7 @@ class Season:
                     score = 55 if self.app_fate[row.application_id].vote_fail else 82
                     self.tx(m, MEETING, rsvc.submit_score, mid, row.application_id, score=score, opinion=opinion)
         self.tx(a, MEETING, rsvc.open_meeting, mid)
-        absent = members[self.meetings % len(members)] if self.meetings % 3 == 0 else None  # one absent, at times
+        absent = members[number % len(members)] if number % 3 == 0 else None  # one absent, at times
         attending = [m for m in members if m is not absent]
         for m in attending:
             self.tx(m, MEETING, rsvc.check_in, mid)
@@ -573,62 +619,79 @@ class Season:
             if tally.passed:
                 passed.append(app_id)
             assert tally.passed != fate.vote_fail, (app_id, tally)
-            step()
         self.tx(a, MEETING, rsvc.close_meeting, mid)
-        self.closed_meetings.append((proc, mid, passed))
-        return passed
+        return mid, passed
 
     def results(self, apps: list[int], progress: Progress | None, task: Any) -> list[int]:
-        certified = []
-        with self.phase("验收、结果公示与发证", progress, task, 2 * len(apps)) as step:
+        with self.phase("验收、结果公示与发证", progress, task, len(self.closed_meetings) + len(apps)) as step:
             # 验收: the bureau accepts each closed meeting's passed applicants under one approval number
-            for k, (proc, mid, passed) in enumerate(self.closed_meetings, start=1):
-                if passed:
-                    number = f"京人社职字〔2026〕{k}号" if proc == "beijing" else f"青西新人社字〔2026〕{k}号"
-                    self.tx(self.bureau, ACCEPTANCE, csvc.accept_results, approval_number=number, meeting_id=mid)
-                    for _ in passed:
-                        step()
-            objections = []
-            for app_id in apps:
-                if self.app_fate[app_id].objection:
-                    with transaction(self.engine) as s:
-                        app = s.get(Application, app_id)  # the public reads the notice page for its number
-                        assert app is not None
-                        notice = wsvc.current_notice(s, app, "results")
-                        assert notice is not None
-                        obj = wsvc.file_objection(
-                            s,
-                            notice_id=notice.id,
-                            application_id=app_id,
-                            content="申报人所列代表作并非本人独立完成，请核查署名情况。",
-                            contact="13800000000",
-                            today=OBJECTION,
-                        )
-                    self.transactions += 1
-                    objections.append((app_id, obj.id))
-            for app_id, obj_id in objections:
-                upheld = self.app_fate[app_id].objection == "upheld"
-                decision = (
-                    "经核查署名情况属实，异议成立。" if upheld else "经核查期刊署名，申报人为第一作者，异议不成立。"
-                )
-                self.tx(self.agency, DECIDE_OBJECTION, wsvc.decide_objection, obj_id, upheld=upheld, decision=decision)
-            for app_id in apps:
-                if self.app_fate[app_id].objection == "upheld":
-                    self.act(self.agency, CERTIFY, app_id, "record_fail", reason="结果公示期间异议经核查属实")
-                else:
-                    self.act(self.agency, CERTIFY, app_id, "certify")
-                    certified.append(app_id)
-                step()
-        return certified
+            self.each(self.accept_one, list(enumerate(self.closed_meetings, start=1)), step)
+            objected = [a for a in apps if self.app_fate[a].objection]
+            self.each(self.objection_one, objected, lambda: None)
+            outcomes = self.each(self.certify_one, apps, step)
+        return [a for a, certified in zip(apps, outcomes, strict=True) if certified]
+
+    def accept_one(self, numbered: tuple[int, tuple[str, int, list[int]]]) -> None:
+        k, (proc, mid, passed) = numbered
+        if passed:
+            number = f"京人社职字〔2026〕{k}号" if proc == "beijing" else f"青西新人社字〔2026〕{k}号"
+            self.tx(self.bureau, ACCEPTANCE, csvc.accept_results, approval_number=number, meeting_id=mid)
+
+    def objection_one(self, app_id: int) -> None:
+        """Someone objects during the results notice (the public reads the notice page for its number);
+        the agency looks into it and decides."""
+        with transaction(self.engine) as s:
+            app = s.get(Application, app_id)
+            assert app is not None
+            notice = wsvc.current_notice(s, app, "results")
+            assert notice is not None
+            obj = wsvc.file_objection(
+                s,
+                notice_id=notice.id,
+                application_id=app_id,
+                content="申报人所列代表作并非本人独立完成，请核查署名情况。",
+                contact="13800000000",
+                today=OBJECTION,
+            )
+        self.transactions += 1
+        upheld = self.app_fate[app_id].objection == "upheld"
+        decision = "经核查署名情况属实，异议成立。" if upheld else "经核查期刊署名，申报人为第一作者，异议不成立。"
+        self.tx(self.agency, DECIDE_OBJECTION, wsvc.decide_objection, obj.id, upheld=upheld, decision=decision)
+
+    def certify_one(self, app_id: int) -> bool:
+        if self.app_fate[app_id].objection == "upheld":
+            self.act(self.agency, CERTIFY, app_id, "record_fail", reason="结果公示期间异议经核查属实")
+            return False
+        self.act(self.agency, CERTIFY, app_id, "certify")
+        return True
 
     def issue_certificates(self, apps: list[int], progress: Progress | None, task: Any) -> None:
         """One signed certificate per certified application, each in its own transaction."""
-        self.certificates = 0
         with self.phase("签发电子证书", progress, task, len(apps)) as step:
-            for app_id in apps:
-                self.tx(self.agency, CERTIFY, csvc.issue_certificates, self.trust, [app_id])
-                self.certificates += 1
-                step()
+            self.certificates = len(self.each(self.issue_one, apps, step))
+
+    def issue_one(self, app_id: int) -> None:
+        self.tx(self.agency, CERTIFY, csvc.issue_certificates, self.trust, [app_id])
+
+
+# The season a forked worker serves (set by Season.each just before the fork).
+_SEASON: Season | None = None
+
+
+def _worker_start() -> None:
+    assert _SEASON is not None
+    _SEASON.engine.dispose(close=False)  # the parent's connections stay the parent's
+
+
+def _worker_chunk(job: tuple[str, int, Sequence[Any]]) -> tuple[int, list[Any], int, dict[str, list[Any]]]:
+    """Run one chunk in a worker; return its results and the transactions and timings it added."""
+    name, k, items = job
+    season = _SEASON
+    assert season is not None
+    season.transactions, season.services = 0, {}
+    method = getattr(season, name)
+    done = [method(item) for item in items]
+    return k, done, season.transactions, season.services
 
 
 def who_name(i: int) -> str:
@@ -641,10 +704,12 @@ def run_season(
     backend: str = "postgres",
     seed: int = 2026,
     batch: int = 150,
+    workers: int = 1,
     progress: Progress | None = None,
     tmp_dir: Path | None = None,
 ) -> SeasonResult:
-    """One season of ``n`` applications on a fresh scratch database (schema dropped afterwards)."""
+    """One season of ``n`` applications on a fresh scratch database (schema dropped afterwards), with
+    ``workers`` processes acting at once (PostgreSQL; SQLite runs in one)."""
     with (
         tempfile.TemporaryDirectory(prefix="zc-season-", dir=tmp_dir) as tmp,
         scratch_database(backend, Path(tmp)) as url,
@@ -652,9 +717,14 @@ def run_season(
         engine = make_engine(url)
         try:
             migrate(engine)
-            return Season(engine, n, Path(tmp) / "keys", seed=seed, batch=batch).run(progress)
+            return Season(engine, n, Path(tmp) / "keys", seed=seed, batch=batch, workers=workers).run(progress)
         finally:
             engine.dispose()
+
+
+def default_workers() -> int:
+    """One process per core: on two cores two clients keep both busy, PostgreSQL's share included."""
+    return os.cpu_count() or 1
 
 
 def season_backend() -> tuple[str, str | None]:
@@ -668,13 +738,16 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=150, help="每场评审会议的申报数")
     ap.add_argument("--sqlite", action="store_true", help="用 SQLite（默认 PostgreSQL）")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--workers", type=int, default=default_workers(), help="同时办理的进程数（SQLite 恒为 1）")
     args = ap.parse_args()
     console = Console()
     backend = "sqlite" if args.sqlite else "postgres"
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
-        result = run_season(args.n, backend=backend, seed=args.seed, batch=args.batch, progress=progress)
+        result = run_season(
+            args.n, backend=backend, seed=args.seed, batch=args.batch, workers=args.workers, progress=progress
+        )
     console.print(result.as_dict())
 
 
