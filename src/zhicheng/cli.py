@@ -346,6 +346,11 @@ from zhicheng.certificates.cli import keys_app, verify_command  # noqa: E402
 app.command("verify")(verify_command)
 app.add_typer(keys_app, name="keys")
 
+# account activation and password-reset codes (zhicheng.accounts.activation)
+from zhicheng.accounts.cli import accounts_app  # noqa: E402
+
+app.add_typer(accounts_app, name="accounts")
+
 
 def main() -> None:
     try:

@@ -1000,6 +1000,42 @@ EXCHANGE_ROWS: tuple[Row, ...] = (
 ROWS += EXCHANGE_ROWS
 
 
+# ---------------------------------------------------------------- activation and reset codes (accounts.activation)
+def activation_body(w: World, sc: Scene, role: str) -> dict[str, Any]:
+    """A fresh imported account (no password) of unit A with a code the agency issued, used by anyone."""
+    from zhicheng.accounts import activation
+    from zhicheng.accounts.passwords import NO_PASSWORD
+    from zhicheng.accounts.protect import PersonalDataProtector, decode_master_key
+    from zhicheng.workflow.service import Context
+
+    imported = seed_user(w.api.engine, "applicant", NO_PASSWORD, unit_id=w.unit_a)
+    with transaction(w.api.engine) as s:
+        ctx = Context(s, Actor(w.agency, "agency"), TODAY)
+        issued = activation.issue_code(ctx, PersonalDataProtector(decode_master_key(SECRET)), imported.id)
+    body = {"account": imported.username, "code": issued.code, "password": PASSWORD}
+    return {"url": "/api/auth/activate", "json": body}
+
+
+CODE_ISSUERS = ("agency", "unitA", "unitB")  # Rights.account_code_scope: a unit only its own applicants
+ACCOUNT_ROWS: tuple[Row, ...] = (
+    Row("POST", "/api/auth/activate", public(200), activation_body),
+    Row(
+        "POST",
+        "/api/accounts/{user_id}/codes",
+        only(201, "agency", "unitA", unitB=404),  # A belongs to unit A
+        lambda w, sc, r: {"url": f"/api/accounts/{w.ids['A']}/codes", "json": {"valid_days": 7}},
+    ),
+    Row(
+        "POST",
+        "/api/accounts/codes.xlsx",
+        only(200, *CODE_ISSUERS),
+        with_json("/api/accounts/codes.xlsx", lambda w, sc, r: {}),
+    ),
+    Row("GET", "/api/accounts/unactivated", only(200, *CODE_ISSUERS), url("/api/accounts/unactivated")),
+)
+ROWS += ACCOUNT_ROWS
+
+
 def test_every_route_has_a_row(world: World) -> None:
     # every operation the app serves under /api, as its OpenAPI document lists them
     routes = {

@@ -18,7 +18,9 @@ from argon2.exceptions import Argon2Error, InvalidHashError
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "NO_PASSWORD",
     "check_password_strength",
+    "has_usable_password",
     "hash_password",
     "needs_rehash",
     "verify_password",
@@ -31,6 +33,15 @@ MIN_ACCOUNT_NAME_LENGTH = 3
 name would reject far too many good passwords)."""
 
 _hasher = PasswordHasher()
+
+NO_PASSWORD = "!imported-no-password"
+"""The ``password_hash`` of an account made by an import: not an argon2 hash, so it never verifies.  The
+person sets a password with an activation code (zhicheng.accounts.activation)."""
+
+
+def has_usable_password(password_hash: str) -> bool:
+    """False for an account that has never had a password (``NO_PASSWORD`` or any hash starting with ``!``)."""
+    return bool(password_hash) and not password_hash.startswith("!")
 
 
 def _normalise(password: str) -> str:

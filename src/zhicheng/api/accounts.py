@@ -17,9 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from zhicheng.accounts.activation import NOT_ACTIVATED
 from zhicheng.accounts.identity import protect_resident_id
 from zhicheng.accounts.idnumbers import IdNumberError, validate_uscc
-from zhicheng.accounts.passwords import check_password_strength, hash_password, needs_rehash, verify_password
+from zhicheng.accounts.passwords import (
+    check_password_strength,
+    has_usable_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from zhicheng.accounts.protect import PersonalDataProtector
 from zhicheng.api.deps import BEIJING, TOKEN_BYTES, Settings, token_digest
 from zhicheng.api.errors import HeaderError
@@ -153,7 +160,8 @@ def login(
     """Check the password; lock the account for ``settings.lockout`` after ``max_failed_logins`` failures.
 
     Unknown user and wrong password get the same message (and the same argon2 work); a locked account is
-    told when it unlocks, in Beijing time.
+    told when it unlocks, in Beijing time; an account without a password yet (made by an import) is told to
+    fetch an activation code from the review agency (accounts.activation).
     """
     user = session.scalar(select(User).where(User.username == username.strip()).with_for_update())
     if user is None or not user.is_active:
@@ -167,6 +175,9 @@ def login(
             f"连续登录失败次数过多，账号已锁定至{_beijing(user.locked_until)}（北京时间），请届时再试",
             headers={"Retry-After": str(wait)},
         )
+    if not has_usable_password(user.password_hash):  # made by an import: activate with a code first
+        verify_password(_dummy_hash(), password)
+        raise LoginRefused(403, "account_not_activated", NOT_ACTIVATED)
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= settings.max_failed_logins:

@@ -122,6 +122,10 @@ def create_app(
     app.include_router(excel.router)
     app.include_router(stats.router)
 
+    from zhicheng.api import activation  # activation and password-reset codes (zhicheng.accounts.activation)
+
+    app.include_router(activation.router)
+
     web.install(app)
 
     @app.get("/api/health", tags=["运维 ops"], summary="健康检查", response_model=Health)

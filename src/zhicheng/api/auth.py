@@ -97,8 +97,9 @@ def register(body: Annotated[RegisterIn, Body()], call: PublicCall) -> Me:
     "/auth/login",
     response_model=LoginOut,
     summary="登录，取得令牌",
-    description="连续5次密码错误锁定15分钟（提示解锁时间）。用户不存在与密码错误的提示相同。",
-    responses=errors(401, 422, 429),
+    description="连续5次密码错误锁定15分钟（提示解锁时间）。用户不存在与密码错误的提示相同。"
+    "导入的账号尚未设置密码时返回 403 account_not_activated（凭激活码在 POST /api/auth/activate 激活）。",
+    responses=errors(401, 403, 422, 429),
 )
 def login(body: Annotated[LoginIn, Body()], call: PublicCall) -> Response:
     try:

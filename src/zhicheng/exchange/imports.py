@@ -15,9 +15,10 @@ and its ``parse_profile`` for applications, ``review.service.register_expert``/`
   row as already imported; no audit line is written when nothing changed.
 
 Who may import is asked of :class:`~zhicheng.workflow.rights.Rights` (``can_import``).  Accounts made by an
-import have no password (``NO_PASSWORD`` never verifies): the person sets one through the platform's
-account procedure before signing in.  An imported application is a *draft in the applicant's name*; the
-applicant checks it and submits it with the integrity pledge, which nobody can give for them.
+import have no password (``NO_PASSWORD`` never verifies): the agency hands out activation codes
+(zhicheng.accounts.activation, docs/accounts.md) and the person sets a password at /activate.  An imported
+application is a *draft in the applicant's name*; the applicant checks it and submits it with the integrity
+pledge, which nobody can give for them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy import select
 
 from zhicheng.accounts.identity import StoredIdentity, protect_resident_id
 from zhicheng.accounts.idnumbers import IdNumberError, validate_resident_id, validate_uscc
+from zhicheng.accounts.passwords import NO_PASSWORD  # never verifies: the person activates the account
 from zhicheng.accounts.protect import PersonalDataProtector
 from zhicheng.errors import DomainError, forbidden
 from zhicheng.exchange import layout as L
@@ -74,7 +76,6 @@ __all__ = [
 ]
 
 IMPORT_KINDS = {"applications": "申报", "experts": "评审专家"}
-NO_PASSWORD = "!imported-no-password"  # not an argon2 hash: verify_password is always False
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,64}")  # the rule of api.accounts (USERNAME_RULE)
 FILE_SHEET = "(文件)"
 

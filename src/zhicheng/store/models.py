@@ -1078,3 +1078,48 @@ __all__ += [  # extended by the certificates and trust section
     "VerificationLogEntry",
     "VerificationMethod",
 ]
+
+
+# ===========================================================================
+# Account activation and password reset codes (激活码、密码重置码) — owned by zhicheng.accounts.activation
+
+from sqlalchemy import text as _sql  # noqa: E402 - section appended by the accounts module
+
+
+class CodePurpose(enum.StrEnum):
+    ACTIVATION = "activation"  # 激活码: the account has no usable password yet (made by an import)
+    RESET = "reset"  # 密码重置码: 忘记密码, handled by the agency
+
+
+class ActivationCode(Base):
+    """A one-time code to set an account's password.  Only a keyed hash of the code is stored; a code is
+    pending until it is used, voided (a newer code was issued) or expires.  At most one pending code per
+    account (partial unique index), so issuing a new code must void the old one in the same transaction."""
+
+    __tablename__ = "activation_codes"
+    __table_args__ = (
+        _one_of("purpose", CodePurpose),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("expires_at > created_at", name="expiry_after_issue"),
+        Index(
+            "uq_activation_codes_pending_user",
+            "user_id",
+            unique=True,
+            sqlite_where=_sql("used_at IS NULL AND voided_at IS NULL"),
+            postgresql_where=_sql("used_at IS NULL AND voided_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    used_at: Mapped[dt.datetime | None]
+    voided_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+__all__ += ["ActivationCode", "CodePurpose"]

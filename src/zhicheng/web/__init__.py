@@ -31,5 +31,8 @@ def install(app: FastAPI) -> None:
     app.include_router(expert.router)
     app.include_router(bureau.router)
     app.include_router(verify.router)
+    from zhicheng.web import activation  # /activate and the agency's /work/agency/accounts
+
+    app.include_router(activation.router)
     app.add_exception_handler(session.LoginRequired, session.login_redirect)  # type: ignore[arg-type]
     app.state.render_error = pages.render_error  # browser paths get an HTML page, /api keeps JSON

@@ -81,6 +81,7 @@ NAV = [
     (f"{BASE}/notices", "ws_results"),
     (f"{BASE}/objections", "ws_objections"),
     (f"{BASE}/certificates", "ws_issue"),
+    (f"{BASE}/accounts", "ws_accounts"),  # web/activation.py
 ]
 MAX_PANELS = 3
 STATE_LABELS = {

@@ -163,7 +163,15 @@ def login_submit(
     try:
         token, _row, user = accounts.login(call.session, call.runtime.settings, call.now, username, password)
     except accounts.LoginRefused as exc:  # rendered, not raised: the failure count must be committed
-        return render(request, "login.html", exc.status, next=safe_next(next), username=username, error=exc.message)
+        return render(
+            request,
+            "login.html",
+            exc.status,
+            next=safe_next(next),
+            username=username,
+            error=exc.message,
+            not_activated=exc.code == "account_not_activated",
+        )
     target = safe_next(next)
     response = RedirectResponse(ROLE_HOME.get(user.role, "/") if target == "/work" else target, status_code=303)
     max_age = int(call.runtime.settings.token_lifetime.total_seconds())

@@ -239,3 +239,23 @@ class Rights:
     def can_view_statistics(self) -> bool:
         """Season statistics (counts and pass rates across all units): the bureau and the agency."""
         return self.actor.role in ("agency", "bureau")
+
+    # ---- account activation and password reset codes (zhicheng.accounts.activation)
+    def account_code_scope(self) -> tuple[Literal["all", "unit", "none"], int | None]:
+        """Whose accounts the actor may issue 激活码 / 密码重置码 for: the agency any applicant's or expert's,
+        an employer unit its own applicants' (``("unit", unit id)``), nobody else anyone's."""
+        a = self.actor
+        if a.role == "agency":
+            return "all", None
+        if a.role == "unit" and a.unit_id is not None:
+            return "unit", a.unit_id
+        return "none", None
+
+    def can_issue_account_code(self, role: str, unit_id: int | None) -> bool:
+        """One account: applicants and experts only (staff passwords are the admin's business)."""
+        kind, scope_unit = self.account_code_scope()
+        if role not in ("applicant", "expert"):
+            return False
+        if kind == "all":
+            return True
+        return kind == "unit" and role == "applicant" and unit_id is not None and unit_id == scope_unit
