@@ -185,6 +185,7 @@ def demo() -> None:
         "账号：admin、agency、bureau、dept_qd、unit_ai、unit_iiot、expert1 … expert7、"
         "申报人 zhangwei、lina、wangfang、liuyang、chenjing、zhaolei、sunli"
     )
+    console.print("expert_new 尚未激活：由 agency 在“账户激活”页签发激活码后，在 /activate 设置密码。")
 
 
 @app.command()

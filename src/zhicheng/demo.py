@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from zhicheng.accounts.identity import protect_resident_id, protector_for
 from zhicheng.accounts.idnumbers import make_resident_id, make_uscc
-from zhicheng.accounts.passwords import hash_password
+from zhicheng.accounts.passwords import NO_PASSWORD, hash_password
 from zhicheng.store.db import transaction
 from zhicheng.store.models import Department, Unit, User
 from zhicheng.workflow import service as svc
@@ -142,6 +142,10 @@ def load_demo(engine: Engine, data_dir: Path) -> dict[str, int]:
                                    unit_id=units[unit_key].id if unit_key else None,
                                    department_id=dept.id if dept_key else None)
             s.add(users[username])
+        # as an Excel import leaves it: no password until the agency hands out an activation code
+        users["expert_new"] = User(username="expert_new", role="expert", display_name="待激活专家（演示）",
+                                   password_hash=NO_PASSWORD)
+        s.add(users["expert_new"])
         for i, a in enumerate(APPLICANTS):
             number = make_resident_id("110105" if a.unit != "iiot" else "370211", D(1985 + i, 3, 1 + i), 10 + i)
             ident = protect_resident_id(protector, number)
