@@ -120,6 +120,23 @@ def test_review_page_shows_the_verdict_beside_the_materials(world: World) -> Non
     assert "1至30" in agency.get("/work/agency/workdays?workdays=31").text
 
 
+def test_committee_step_offers_no_hand_made_result(world: World) -> None:
+    """The committee's result comes only from the sealed ballot: no 表决通过/未通过 buttons (they would 409),
+    a pointer to the meetings instead; the API's allowed_actions agree."""
+    agency_user = world.user("agency")
+    agency = world.browser(agency_user)
+    app_id = add_application(world, world.user("applicant"), world.round(), "committee")
+    r = agency.get(f"/work/agency/applications/{app_id}")
+    assert r.status_code == 200
+    assert f"/applications/{app_id}/act/record_pass" not in r.text
+    assert f"/applications/{app_id}/act/record_fail" not in r.text
+    assert "由评审会议的无记名投票产生" in r.text and 'href="/work/agency/meetings"' in r.text
+    with transaction(world.engine, readonly=True) as s:
+        ctx = wsvc.Context(s, wsvc.actor_for(agency_user), TODAY)
+        app = wsvc.get_application(ctx, app_id)
+        assert ctx.rights.offered_actions(app) == [] and ctx.rights.can_act(app, "record_pass")
+
+
 def test_correction_notice_round_trip(world: World) -> None:
     agency = world.browser(world.user("agency"))
     applicant = world.user("applicant")

@@ -224,7 +224,7 @@ def detail(ctx: Context, app: Application) -> ApplicationDetail:
             to_label=proc.steps[a.to].label if a.to in proc.steps else a.to,
             needs_reason=a.needs_reason,
         )
-        for a in ctx.rights.allowed_actions(app)
+        for a in ctx.rights.offered_actions(app)
     ]
     corrections = [
         CorrectionOut(

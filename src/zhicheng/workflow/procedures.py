@@ -27,6 +27,9 @@ class Action:
     needs_reason: bool = False
     # a guard the service checks before the move (named, implemented once in service.py)
     guard: str | None = None
+    # taken by another service as the outcome of its own procedure (the committee's ballot), never offered as
+    # a button: a person cannot take it by hand
+    automatic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +118,8 @@ _TAIL = (
         "agency",
         (
             # the result of the sealed secret ballot (review.service.close_ballot), never a bare click
-            Action("record_pass", "评委会表决通过", "acceptance", guard="committee_passed"),
-            Action("record_fail", "评委会表决未通过", "failed", guard="committee_failed"),
+            Action("record_pass", "评委会表决通过", "acceptance", guard="committee_passed", automatic=True),
+            Action("record_fail", "评委会表决未通过", "failed", guard="committee_failed", automatic=True),
         ),
     ),
 )

@@ -133,6 +133,10 @@ class Rights:
             out.append(VETO)
         return out
 
+    def offered_actions(self, app: ApplicationLike) -> list[Action]:
+        """The actions a page or the API offers the user now: the allowed ones a person takes by hand."""
+        return [a for a in self.allowed_actions(app) if not a.automatic]
+
     def can_act(self, app: ApplicationLike, action: str) -> bool:
         return any(a.name == action for a in self.allowed_actions(app))
 
