@@ -137,6 +137,17 @@ def test_committee_step_offers_no_hand_made_result(world: World) -> None:
         assert ctx.rights.offered_actions(app) == [] and ctx.rights.can_act(app, "record_pass")
 
 
+def test_results_notice_step_issues_the_certificate_in_one_step(world: World) -> None:
+    """公示期满后“颁发电子证书”: one form that certifies and signs together (no bare 'certify' button)."""
+    agency = world.browser(world.user("agency"))
+    app_id = add_application(world, world.user("applicant"), world.round(), "results_notice")
+    text = agency.get(f"/work/agency/applications/{app_id}").text
+    assert f"/applications/{app_id}/act/certify" not in text
+    form = re.search(r'<form[^>]*action="/work/agency/certificates"[^>]*>(.*?)</form>', text, re.S)
+    assert form is not None and f'name="application_ids" value="{app_id}"' in form.group(1)
+    assert "颁发电子证书" in form.group(1)
+
+
 def test_correction_notice_round_trip(world: World) -> None:
     agency = world.browser(world.user("agency"))
     applicant = world.user("applicant")

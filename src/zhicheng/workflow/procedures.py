@@ -152,7 +152,10 @@ BEIJING = Procedure(
             "评审结果公示（不少于5个工作日）",
             "agency",
             (
-                Action("certify", "公示期满无异议，颁发证书", "certified", guard="notice_over_no_objection"),
+                # taken by 发证 (certificates.service.issue_certificates), which signs the certificate with it
+                Action(
+                    "certify", "公示期满无异议，颁发证书", "certified", guard="notice_over_no_objection", automatic=True
+                ),
                 Action("record_fail", "异议属实，取消通过", "failed", needs_reason=True, guard="objection_upheld"),
             ),
         ),
@@ -203,7 +206,10 @@ QINGDAO = Procedure(
             "评审结果公示（不少于5个工作日）",
             "agency",
             (
-                Action("certify", "公示无异议，发放电子证书", "certified", guard="notice_over_no_objection"),
+                # taken by 发证 (certificates.service.issue_certificates), which signs the certificate with it
+                Action(
+                    "certify", "公示无异议，发放电子证书", "certified", guard="notice_over_no_objection", automatic=True
+                ),
                 Action("record_fail", "异议属实，取消通过", "failed", needs_reason=True, guard="objection_upheld"),
             ),
         ),
