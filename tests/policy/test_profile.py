@@ -38,6 +38,16 @@ def test_all_errors_at_once_with_paths():
     assert got["unknown_field"] == "不认识的字段"
 
 
+def test_an_empty_field_reads_as_missing_not_as_a_bad_format():
+    """A form left blank sends null: the applicant is told to fill it in, not that the format is wrong."""
+    got = problems({"education": [{"level": "master", "graduation_date": None}],
+                    "achievements": [{"kind": "paper", "date": None, "rank": None}]})
+    assert got["education[0].graduation_date"] == "缺少必填字段"
+    assert got["achievements[0].date"] == "缺少必填字段"
+    assert "YYYY-MM-DD" in problems({"education": [{"level": "master", "graduation_date": "2015"}]})[
+        "education[0].graduation_date"]
+
+
 def test_future_assessment_year_and_duplicate_years():
     assert "尚未到来" in problems({"annual_assessments": [{"year": 2027, "result": "competent"}]})[
         "annual_assessments[0].year"]

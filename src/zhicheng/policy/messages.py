@@ -20,6 +20,7 @@ _TEMPLATES: dict[str, str] = {
     "string_type": "应为文本",
     "date_parsing": "日期格式应为 YYYY-MM-DD",
     "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_inexact": "日期格式应为 YYYY-MM-DD",  # "2015" reads as a timestamp
     "date_type": "日期格式应为 YYYY-MM-DD",
     "list_type": "应为列表",
     "dict_type": "应为对象",
@@ -53,7 +54,9 @@ def translate_errors(exc: ValidationError | Sequence[Any], skip: tuple[str, ...]
                     if not (isinstance(p, str) and (p.startswith("function-") or p in skip)))
         template = _TEMPLATES.get(err["type"])
         ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
-        if err["type"] == "value_error":
+        if err["type"].endswith("_type") and "input" in err and err["input"] is None:
+            message = _TEMPLATES["missing"]  # an explicit null (an empty form field) is a missing value
+        elif err["type"] == "value_error":
             message = str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
         elif template is not None:
             try:
