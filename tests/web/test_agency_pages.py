@@ -110,6 +110,7 @@ def test_review_page_shows_the_verdict_beside_the_materials(world: World) -> Non
     assert "机器可判条件均满足，尚需人工判断" in text  # the engine's status
     assert "须人工判断" in text and "京人社" in text  # review items with their citations
     assert "学位证书.pdf" in text and "论文1" in text  # the materials beside it
+    assert "专业方向：人工智能研究" in text  # the direction by its name, not its id
     with transaction(world.engine, readonly=True) as s:
         due = wsvc.workday(wsvc.Context(s, wsvc.SYSTEM, TODAY), lambda cal: cal.add_workdays(TODAY, 10))
     assert f"补正截止日：<strong>{due.isoformat()}</strong>" in text

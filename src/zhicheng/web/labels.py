@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zhicheng.policy.catalog import default_catalog
 from zhicheng.policy.profile import EDUCATION_NAMES, GRADE_NAMES
 
 EDUCATION = {k.value: v for k, v in EDUCATION_NAMES.items()}
@@ -70,3 +71,5 @@ ASSESSMENTS = {
 }
 STATUS = {"eligible": "符合", "ineligible": "不符合", "needs_review": "待人工判断", "not_in_force": "无在施标准"}
 ROUTES = {"regular": "正常申报", "exceptional": "破格", "direct_track": "直通车"}
+# 专业方向 of every document (ids are unique across the catalog: each names its specialty)
+DIRECTIONS = {d.id: d.name for doc in default_catalog().documents.values() for d in doc.directions}
