@@ -650,6 +650,7 @@ class Season:
                 notice_id=notice.id,
                 application_id=app_id,
                 content="申报人所列代表作并非本人独立完成，请核查署名情况。",
+                name="李明",
                 contact="13800000000",
                 today=OBJECTION,
             )

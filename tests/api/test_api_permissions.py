@@ -455,6 +455,7 @@ ROWS: tuple[Row, ...] = (
             lambda w, sc, r: {
                 "application_id": sc.app_id,
                 "content": "论文第三篇并非第一作者，请核查。",
+                "name": "李明",
                 "contact": "x@y",
             },
         ),

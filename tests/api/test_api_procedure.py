@@ -194,6 +194,7 @@ def test_beijing_procedure_over_http(http: Api) -> None:
             json={
                 "application_id": app_id,
                 "content": "申报人提交的论文三并非第一作者，请核查。",
+                "name": "李明",
                 "contact": "13800000000",
             },
         ),
@@ -202,8 +203,10 @@ def test_beijing_procedure_over_http(http: Api) -> None:
     at(D(2026, 12, 9))
     refused(act("agency", "certify", app["version"]), 422, "异议尚未处理")
     seen_by_applicant = ok(api.get("a", f"/api/applications/{app_id}/objections"))["items"][0]
-    assert seen_by_applicant["contact"] is None and seen_by_applicant["status"] == "open"
-    assert ok(api.get("agency", f"/api/applications/{app_id}/objections"))["items"][0]["contact"] == "13800000000"
+    assert seen_by_applicant["contact"] is None and seen_by_applicant["name"] is None
+    assert seen_by_applicant["status"] == "open"
+    seen_by_agency = ok(api.get("agency", f"/api/applications/{app_id}/objections"))["items"][0]
+    assert (seen_by_agency["name"], seen_by_agency["contact"]) == ("李明", "13800000000")
     decided = ok(
         api.post(
             "agency",

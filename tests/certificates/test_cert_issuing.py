@@ -85,6 +85,7 @@ def test_issue_only_after_the_notice_closed_without_open_objection(world: CertWo
             notice_id=notice.id,
             application_id=world.apps[0],
             content="该申报人的代表作并非本人完成，请核查。",
+            name="李明",
             contact="13800000000",
             today=D(2026, 12, 3),
         )

@@ -315,7 +315,11 @@ def test_objections_are_decided_with_a_conclusion(world: World) -> None:
         s.flush()
         s.add(NoticeEntry(notice_id=notice.id, application_id=app_id))
         obj = Objection(
-            notice_id=notice.id, application_id=app_id, content="论文署名存疑，<请核查>", contact="138****0000"
+            notice_id=notice.id,
+            application_id=app_id,
+            content="论文署名存疑，<请核查>",
+            name="钱七",
+            contact="138****0000",
         )
         s.add(obj)
         s.flush()
@@ -324,7 +328,7 @@ def test_objections_are_decided_with_a_conclusion(world: World) -> None:
     assert "2026年度评审结果公示" in text and f"/work/agency/notices/{notice_id}" in text
     assert "赵六" in agency.get(f"/work/agency/notices/{notice_id}").text
     text = agency.get("/work/agency/objections").text
-    assert "论文署名存疑，&lt;请核查&gt;" in text and "138****0000" in text
+    assert "论文署名存疑，&lt;请核查&gt;" in text and "异议人：钱七；联系方式：138****0000" in text
     res = agency.post(f"/work/agency/objections/{obj_id}/decide", {"decision": "经核查，署名无误"})
     assert res.status_code == 422 and "请选择异议是否属实" in res.text
     res = agency.post(f"/work/agency/objections/{obj_id}/decide", {"upheld": "no", "decision": "经核查，署名无误"})

@@ -89,8 +89,9 @@ def test_objection_form_validates_and_stores_once(world: World) -> None:
     assert "已收到您的异议" in b.get(back).text
     with transaction(world.engine, readonly=True) as s:
         obj = s.scalars(select(Objection)).one()
-        assert (obj.application_id, obj.contact, obj.content) == (app_id, "王八；13900000000", content)
-    assert "13900000000" not in b.get(f"/notices/{notice_id}").text  # the contact is never public
+        assert (obj.application_id, obj.name, obj.contact, obj.content) == (app_id, "王八", "13900000000", content)
+    public_page = b.get(f"/notices/{notice_id}").text
+    assert "13900000000" not in public_page and "王八" not in public_page  # the objector is never public
 
     r = b.post(post, {"application_id": "999999", "name": "王八", "contact": "139", "content": "c" * 20})
     assert r.status_code == 404 and world.count(Objection) == 1

@@ -140,7 +140,7 @@ def test_objection_on_the_internal_notice_is_decided_by_the_unit(world: World) -
     assert "待处理" in queue and f"/work/unit/applications/{app_id}#objections" in queue
     page_url = f"/work/unit/applications/{app_id}"
     page = u.get(page_url).text
-    assert "钱七；13800000000" in page and "&lt;b&gt;请核查&lt;/b&gt;" in page
+    assert "异议人：钱七；联系方式：13800000000" in page and "&lt;b&gt;请核查&lt;/b&gt;" in page
     other_unit = world.browser(world.user("unit", unit_id=world.unit("别的单位").id))
     assert other_unit.get(page_url).status_code == 404
     r = other_unit.post("/work/unit/objections/1/decide", {"upheld": "0", "decision": "不属实"})

@@ -204,6 +204,7 @@ def run_procedure(engine, people, document, level, profile, department: bool):
             application_id=app_id,
             today=D(2026, 12, 2),
             content="申报人提交的论文三并非第一作者，请核查。",
+            name="李明",
             contact="13800000000",
         )
         obj_id = obj.id

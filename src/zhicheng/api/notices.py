@@ -82,6 +82,7 @@ class NoticeEntryPage(Page):
 class ObjectionIn(In):
     application_id: DbId = Field(description="公示名单中的申报编号")
     content: Text5000 = Field(description="异议的具体事实（至少10个字）")
+    name: Text64 = Field(description="异议人真实姓名（实名提出；仅处理人员可见）")
     contact: Text200 = Field(description="联系方式（仅处理人员可见，用于核查反馈）")
 
 
@@ -99,6 +100,7 @@ class ObjectionOut(BaseModel):
     notice_kind: str
     application_id: int | None
     content: str
+    name: str | None = Field(description="异议人姓名：只有有权处理该异议的人可见")
     contact: str | None = Field(description="异议人联系方式：只有有权处理该异议的人可见")
     status: str = Field(description="open（待处理）、upheld（属实）或 dismissed（不属实）")
     decision: str | None
@@ -150,6 +152,7 @@ def _objection_out(call: Call, obj: Objection, notice: PublicNotice) -> Objectio
         notice_kind=notice.kind,
         application_id=obj.application_id,
         content=obj.content,
+        name=obj.name if may_decide else None,
         contact=obj.contact if may_decide else None,
         status=obj.status,
         decision=obj.decision,
@@ -246,6 +249,7 @@ def file_objection(notice_id: NoticeId, body: Annotated[ObjectionIn, Body()], ca
         notice_id=notice_id,
         application_id=body.application_id,
         content=body.content,
+        name=body.name,
         contact=body.contact,
         today=call.today,
     )

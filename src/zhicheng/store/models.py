@@ -351,7 +351,8 @@ class NoticeEntry(Base):
 
 
 class Objection(Base):
-    """异议 raised during a public notice.  ``contact`` is personal data of the objector."""
+    """异议 raised during a public notice, in the objector's real name.  ``name`` and ``contact`` are the
+    objector's personal data: only those who decide the objection see them."""
 
     __tablename__ = "objections"
     __table_args__ = (_one_of("status", ObjectionStatus),)
@@ -360,6 +361,7 @@ class Objection(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("public_notices.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     content: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(50))  # the objector's real name (null: filed before 0005)
     contact: Mapped[str] = mapped_column(String(200))
     submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(

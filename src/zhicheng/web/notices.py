@@ -3,8 +3,8 @@ dates, and the objection form (异议) while a notice runs. No login: anyone may
 
 The lists and entries are the API's own read operations (api/notices.py: what an entry shows — name, unit,
 level, route — and never the ID number or the profile); an objection is ``service.file_objection``, which
-checks the notice period, the entry and the content. The objector's name is kept with the contact, which
-only whoever decides the objection sees.
+checks the notice period, the entry and the content. The objector's real name and contact are stored apart
+(``Objection.name``, ``contact``), and only whoever decides the objection sees them.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def objection_submit(request: Request, call: PageCall, notice_id: NoticeId, f: F
     if not name:
         errors["name"] = "姓名：请填写真实姓名，便于核查和反馈"
     if not errors:
-        # the name goes with the contact: both are for whoever checks the objection, never public
+        # name and contact are for whoever checks the objection, never public
         obj, exc = attempt(
             call.session,
             lambda: svc.file_objection(
@@ -136,7 +136,8 @@ def objection_submit(request: Request, call: PageCall, notice_id: NoticeId, f: F
                 notice_id=notice_id,
                 application_id=application_id,
                 content=content,
-                contact=f"{name}；{contact}" if contact else "",
+                name=name,
+                contact=contact,
                 today=call.today,
             ),
         )

@@ -188,6 +188,7 @@ def objection_rows(call: Call, app: Application) -> list[dict[str, Any]]:
                 "notice": n.title,
                 "kind": KIND_NAMES.get(n.kind, n.kind),
                 "content": o.content,
+                "name": o.name if may_decide else None,
                 "contact": o.contact if may_decide else None,
                 "status": o.status,
                 "status_label": OBJECTION_STATUS.get(o.status, o.status),

@@ -799,9 +799,16 @@ def purge_expired(
 
 # ---------------------------------------------------------------- objections
 def file_objection(
-    session: Session, *, notice_id: int, application_id: int, content: str, contact: str, today: dt.date
+    session: Session,
+    *,
+    notice_id: int,
+    application_id: int,
+    content: str,
+    name: str,
+    contact: str,
+    today: dt.date,
 ) -> Objection:
-    """The public files an objection (异议) during a notice; no login needed, contact required."""
+    """The public files an objection (异议) during a notice; no login needed, real name and contact required."""
     notice = session.get(PublicNotice, notice_id)
     if notice is None:
         raise not_found("公示")
@@ -819,6 +826,10 @@ def file_objection(
         problems.append(("content", "请写明异议的具体事实（至少10个字）"))
     if len(content) > 5000:
         problems.append(("content", "过长（最多5000字）"))
+    if not name.strip():
+        problems.append(("name", "请填写真实姓名，便于核查和反馈"))
+    elif len(name.strip()) > 50:
+        problems.append(("name", "过长（最多50个字）"))
     if not contact.strip() or len(contact) > 200:
         problems.append(("contact", "请留下联系方式，便于核查反馈"))
     if problems:
@@ -827,6 +838,7 @@ def file_objection(
         notice_id=notice_id,
         application_id=application_id,
         content=content.strip(),
+        name=name.strip(),
         contact=contact.strip(),
         status="open",
     )
