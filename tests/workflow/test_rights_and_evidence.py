@@ -135,3 +135,38 @@ def test_update_application_tells_owner_viewer_and_stranger_apart(engine: Engine
     with transaction(engine) as s:
         app = svc.update_application(svc.Context(s, scene["owner"], D(2026, 9, 1)), scene["draft"], route="exceptional")
         assert app.route == "exceptional"
+
+
+def test_evidence_follows_its_achievement_when_the_list_changes(engine: Engine, scene: dict, tmp_path: Path) -> None:
+    """Files are attached by place in the list: deleting an earlier achievement moves them with theirs,
+    an edit in place keeps them, a deleted achievement's file becomes general material (never another's)."""
+    store = EvidenceStore(tmp_path / "evidence", max_bytes=1024)
+    papers = [{"kind": "paper", "date": f"2024-0{i}-01", "title": f"论文{i}"} for i in (1, 2, 3)]
+
+    def update(achievements: list[dict]) -> None:
+        with transaction(engine) as s:
+            svc.update_application(
+                svc.Context(s, scene["owner"], D(2026, 9, 1)), scene["draft"], profile={"achievements": achievements}
+            )
+
+    def places() -> dict[int, int | None]:
+        with transaction(engine, readonly=True) as s:
+            rows = s.execute(select(ApplicationEvidence.id, ApplicationEvidence.achievement_index))
+            return dict(rows.tuples().all())
+
+    update(papers)
+    ev = [
+        attach(engine, scene["owner"], scene["draft"], store, data=PDF + bytes([i]), achievement_index=i)[0]
+        for i in range(3)
+    ]
+    update([papers[1], papers[2]])  # the first paper deleted: the others' files move up with them
+    assert places() == {ev[0]: None, ev[1]: 0, ev[2]: 1}
+    update([dict(papers[1], title="论文2（修订题名）"), papers[2]])  # edited in place: the file stays
+    assert places() == {ev[0]: None, ev[1]: 0, ev[2]: 1}
+    update([papers[2], dict(papers[1], title="论文2（修订题名）")])  # reordered: each file follows its paper
+    assert places() == {ev[0]: None, ev[1]: 1, ev[2]: 0}
+    with transaction(engine, readonly=True) as s:
+        last = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "update").order_by(AuditEntry.seq.desc())
+        ).first()
+        assert last is not None and last.payload["evidence_moved"] == {str(ev[1]): 1, str(ev[2]): 0}

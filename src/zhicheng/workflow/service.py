@@ -261,6 +261,7 @@ def update_application(
 ) -> Application:
     app = editable_application(ctx, app_id)
     values: dict[str, Any] = {}
+    before = list(app.profile.get("achievements") or [])
     if profile is not None:
         values["profile"] = parse_profile(profile, ctx.today).model_dump(mode="json")
     if route is not None:
@@ -268,8 +269,45 @@ def update_application(
             raise invalid("route", "应为 regular、exceptional 或 direct_track")
         values["route"] = route
     _compare_and_set(ctx, app, app.state, expected_version, **values)
-    ctx.audit("update", "application", app.id, payload={"fields": sorted(values)})
+    payload: dict[str, Any] = {"fields": sorted(values)}
+    if profile is not None:
+        moved = _evidence_follows_achievements(ctx, app.id, before, values["profile"].get("achievements") or [])
+        if moved:
+            payload["evidence_moved"] = moved
+    ctx.audit("update", "application", app.id, payload=payload)
     return app
+
+
+def _evidence_follows_achievements(ctx: Context, app_id: int, before: list[Any], after: list[Any]) -> dict[str, Any]:
+    """Evidence is attached to an achievement by its place in the list; when the list changes, each file
+    follows its achievement: the same entry (by content) wherever it moved, else — the list kept its length,
+    so an entry was edited in place — the same place.  A file whose achievement was removed becomes general
+    material (not attached to any achievement) rather than silently proving another one.
+    Returns {"evidence id": new index or None} for the files that moved."""
+    if before == after:
+        return {}
+    free = dict(enumerate(after))
+    place: dict[int, int | None] = {}
+    for i, item in enumerate(before):
+        j = next((j for j, other in free.items() if other == item), None)
+        if j is not None:
+            place[i] = j
+            del free[j]
+    for i in range(len(before)):
+        if i not in place:
+            place[i] = i if len(before) == len(after) and i in free else None
+    moved: dict[str, Any] = {}
+    for ev in ctx.session.scalars(
+        select(ApplicationEvidence).where(
+            ApplicationEvidence.application_id == app_id, ApplicationEvidence.achievement_index.is_not(None)
+        )
+    ):
+        index = place.get(ev.achievement_index) if ev.achievement_index is not None else None
+        if index != ev.achievement_index:
+            ev.achievement_index = index
+            moved[str(ev.id)] = index
+    ctx.session.flush()
+    return moved
 
 
 # ---------------------------------------------------------------- evidence
