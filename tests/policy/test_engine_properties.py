@@ -143,6 +143,18 @@ def test_full_years_anniversary_rule():
     assert full_years(date(2019, 7, 1), date(2024, 7, 1)) == 5
     assert add_years(date(2020, 2, 29), 1) == date(2021, 3, 1)
     assert add_years(date(2020, 2, 29), 4) == date(2024, 2, 29)
+    assert full_years(date(2020, 2, 29), date(2021, 2, 28)) == 0
+    assert full_years(date(2020, 2, 29), date(2021, 3, 1)) == 1
+
+
+@given(st.dates(date(1950, 1, 1), date(2090, 12, 31)), st.dates(date(1950, 1, 1), date(2090, 12, 31)))
+def test_full_years_is_the_last_anniversary_reached(start, end):
+    """full_years compares (month, day); by definition it is the largest n with add_years(start, n) <= end."""
+    n = full_years(start, end)
+    if end < start:
+        assert n == 0
+    else:
+        assert add_years(start, n) <= end < add_years(start, n + 1)
 
 
 def test_what_can_i_apply_for_covers_every_level_in_force():
