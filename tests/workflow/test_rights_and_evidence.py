@@ -152,7 +152,7 @@ def test_evidence_follows_its_achievement_when_the_list_changes(engine: Engine, 
     def places() -> dict[int, int | None]:
         with transaction(engine, readonly=True) as s:
             rows = s.execute(select(ApplicationEvidence.id, ApplicationEvidence.achievement_index))
-            return dict(rows.tuples().all())
+            return dict(rows.all())
 
     update(papers)
     ev = [

@@ -233,9 +233,7 @@ def certificate_table(
                 select(Application.id, Unit.name)
                 .join(Unit, Unit.id == Application.unit_id)
                 .where(Application.id.in_(ids))
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         if ids
         else {}

@@ -246,7 +246,7 @@ def _groups(session: Session, by: str, keys: set[str], cells: dict[tuple[str, in
             (k, k) for k in sorted(keys - set(ROUTE_NAMES))
         ]
     ids = [int(k) for k in keys if k]
-    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).tuples().all()) if ids else {}
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
     volume = {k: sum(c.applications for (key, _), c in cells.items() if key == k) for k in keys}
     ordered = sorted(keys, key=lambda k: (-volume[k], names.get(int(k), "") if k else "\uffff", k))
     return [(k, names.get(int(k), f"单位 {k}") if k else NO_UNIT) for k in ordered]
